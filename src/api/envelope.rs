@@ -1,0 +1,155 @@
+//! Response bodies: the `{message, retcode, result}` envelope and its kin.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::directory::Skill;
+use crate::domain::events::Event;
+use crate::domain::ids::Guid;
+use crate::retcode::Retcode;
+
+/// Carried in response extensions so the call log knows the outcome.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome(pub Retcode);
+
+/// The `Set-GUID` response header.
+pub const SET_GUID: &str = "Set-GUID";
+
+/// Serialises `body` as JSON with `status`, tagging the outcome.
+pub fn respond<T: Serialize>(status: StatusCode, retcode: Retcode, body: &T) -> HttpResponse {
+    let mut response = HttpResponse::build(status).json(body);
+    response.extensions_mut().insert(Outcome(retcode));
+    response
+}
+
+/// A success answer, optionally handing the client a new Guid.
+pub fn success<T: Serialize>(body: &T, set_guid: Option<&Guid>) -> HttpResponse {
+    let mut response = respond(StatusCode::OK, Retcode::Success, body);
+    if let Some(guid) = set_guid {
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&guid.set_guid_header()) {
+            response.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("set-guid"),
+                value,
+            );
+        }
+    }
+    response
+}
+
+/// An envelope without `result`: every error, and forced sign-outs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Plain {
+    /// Free text; `success` or what went wrong.
+    #[schema(example = "success")]
+    pub message: String,
+    /// `"0"` on success, otherwise an `NNN-NNN` code (see the retcode table).
+    #[schema(value_type = String, example = "0")]
+    pub retcode: Retcode,
+}
+
+impl Plain {
+    pub fn success() -> Plain {
+        Plain {
+            message: "success".into(),
+            retcode: Retcode::Success,
+        }
+    }
+}
+
+/// The empty, reserved `result` object.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Reserved {}
+
+/// Envelope of a command whose `result` is reserved (`{}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandResponse {
+    #[schema(example = "success")]
+    pub message: String,
+    #[schema(value_type = String, example = "0")]
+    pub retcode: Retcode,
+    pub result: Reserved,
+}
+
+impl CommandResponse {
+    pub fn success() -> CommandResponse {
+        CommandResponse {
+            message: "success".into(),
+            retcode: Retcode::Success,
+            result: Reserved {},
+        }
+    }
+}
+
+/// Sign-in result (reference §3.3). Values are strings, as Huawei sends them.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResult {
+    /// VDN (virtual call centre) id.
+    #[serde(rename = "vdnid")]
+    pub vdn_id: u32,
+    /// The agent's work number.
+    #[serde(rename = "workno")]
+    pub work_no: String,
+    /// One T/F per server: CTI, WebM, MailM.
+    #[serde(rename = "mediatype")]
+    #[schema(example = "TTF")]
+    pub media_type: String,
+    /// Sign-in time, epoch milliseconds.
+    #[schema(example = "1471585949806")]
+    pub login_time: String,
+    /// `"true"` when the password must be changed first.
+    pub is_force_change: String,
+    /// Cluster name of the gateway.
+    pub server_name: String,
+    /// Days until the password expires; `""` for never.
+    pub time_remaining: String,
+}
+
+/// Sign-in answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub message: String,
+    #[schema(value_type = String, example = "0")]
+    pub retcode: Retcode,
+    pub result: LoginResult,
+}
+
+/// `agentstatus` result.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentStatus {
+    /// 2 signed out, 3 busy, 4 idle, 5 wrap-up, 7 talking, 8 rest (reference §6.1).
+    #[schema(example = 4)]
+    pub agent_state: u8,
+    /// True while the agent is in a call.
+    pub is_working: bool,
+}
+
+/// `agentstatus` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentStatusResponse {
+    pub message: String,
+    #[schema(value_type = String, example = "0")]
+    pub retcode: Retcode,
+    pub result: AgentStatus,
+}
+
+/// Skill queue list answer (`agentskills`, `resetskill`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkillsResponse {
+    pub message: String,
+    #[schema(value_type = String, example = "0")]
+    pub retcode: Retcode,
+    pub result: Vec<Skill>,
+}
+
+/// Poll answer: one event, or `null` when none arrived in time.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResponse {
+    pub message: String,
+    #[schema(value_type = String, example = "0")]
+    pub retcode: Retcode,
+    pub event: Option<Event>,
+}

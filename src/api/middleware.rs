@@ -1,0 +1,110 @@
+//! Middleware: the per-call log line, the header size cap, and the net that
+//! turns any framework error without our envelope into one.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, Next};
+use actix_web::{web, ResponseError};
+
+use super::envelope::Outcome;
+use super::error::ApiError;
+use super::routes::RouteTable;
+use crate::retcode::Retcode;
+
+/// Largest total of header bytes accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderLimit(pub usize);
+
+fn header_bytes(req: &ServiceRequest) -> usize {
+    req.headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum()
+}
+
+/// One line per call: Huawei method name, agent, retcode, status, duration.
+/// The Guid and the body are never logged.
+pub async fn call_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
+    let started = Instant::now();
+    let limit = req
+        .app_data::<web::Data<HeaderLimit>>()
+        .map_or(usize::MAX, |l| l.0);
+    let response = if header_bytes(&req) > limit {
+        let error = ApiError::http(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Retcode::MessageError,
+            format!("request headers exceed {limit} bytes"),
+        );
+        let (http_req, _) = req.into_parts();
+        ServiceResponse::new(http_req, error.error_response()).map_into_left_body()
+    } else {
+        next.call(req)
+            .await?
+            .map_body(|_, body| body.boxed())
+            .map_into_right_body()
+    };
+    log_call(&response, started);
+    Ok(response.map_body(|_, body| match body {
+        EitherBody::Left { body } => EitherBody::left(body),
+        EitherBody::Right { body } => EitherBody::left(body),
+    }))
+}
+
+fn log_call<B>(response: &ServiceResponse<B>, started: Instant) {
+    if !log::log_enabled!(log::Level::Info) {
+        return;
+    }
+    let req = response.request();
+    let name = req
+        .match_pattern()
+        .and_then(|p| {
+            req.app_data::<web::Data<RouteTable>>()
+                .and_then(|t| t.name(req.method(), &p))
+        })
+        .unwrap_or("unknown");
+    let agent = req.match_info().get("agentid").unwrap_or("-");
+    let retcode = response
+        .response()
+        .extensions()
+        .get::<Outcome>()
+        .map_or("-", |o| o.0.code());
+    log::info!(
+        "{name} agent={agent} retcode={retcode} status={} {:.3}ms",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
+/// Any error response that did not come through [`ApiError`] (an actix
+/// extractor or internal error) is replaced by the envelope.
+pub fn envelope_for_framework_errors<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    if response.response().extensions().get::<Outcome>().is_some() {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let status = response.status();
+    let retcode = match status {
+        StatusCode::NOT_FOUND => Retcode::BadParameter,
+        StatusCode::METHOD_NOT_ALLOWED => Retcode::WrongMethod,
+        s if s.is_server_error() => Retcode::Internal,
+        _ => Retcode::MessageError,
+    };
+    let message = status
+        .canonical_reason()
+        .unwrap_or("request refused")
+        .to_owned();
+    let replacement = ApiError::http(status, retcode, message).error_response();
+    let (req, _) = response.into_parts();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, replacement).map_into_right_body(),
+    ))
+}

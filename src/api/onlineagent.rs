@@ -1,0 +1,498 @@
+//! `onlineagent`: the agent acting on itself (reference §2.1).
+
+use actix_web::{delete, get, post, put, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::{agent_id, SignedIn};
+use super::body::JsonBody;
+use super::envelope::{
+    success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain,
+    SkillsResponse,
+};
+use super::error::{ApiError, ApiResult};
+use super::params::{AgentPath, GuidHeader};
+use crate::domain::params::{parse_flag, BusyReason, RestCause, RestSeconds, SignOutReason};
+use crate::domain::signin::SignInRequest;
+use crate::domain::state::Command;
+use crate::domain::{Ending, Gateway};
+use crate::retcode::Retcode;
+
+/// Registers this resource's routes (actix and OpenAPI from one list).
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(login)
+        .service(force_login)
+        .service(logout)
+        .service(force_logout)
+        .service(force_logout_with_reason)
+        .service(say_free)
+        .service(say_busy)
+        .service(cancel_busy)
+        .service(rest)
+        .service(cancel_rest)
+        .service(say_work)
+        .service(cancel_work)
+        .service(set_auto_enter_idle)
+        .service(reset_skill)
+        .service(query_agent_skills)
+        .service(get_agent_status)
+        .service(hand_shake);
+}
+
+async fn sign_in(
+    gateway: &Gateway,
+    req: &actix_web::HttpRequest,
+    body: JsonBody,
+    force: bool,
+) -> ApiResult {
+    let work_no = agent_id(req)?;
+    let request = SignInRequest::from_json(&body.0)?;
+    let done = gateway.sign_in(work_no, request, force).await?;
+    let result = LoginResult {
+        vdn_id: done.vdn,
+        work_no: work_no.to_string(),
+        media_type: done.media_type,
+        login_time: done.login_time.to_string(),
+        is_force_change: "false".into(),
+        server_name: gateway.config().server_name.clone(),
+        time_remaining: String::new(),
+    };
+    let body = LoginResponse {
+        message: String::new(),
+        retcode: Retcode::Success,
+        result,
+    };
+    Ok(success(&body, Some(&done.guid)))
+}
+
+/// Sign in
+///
+/// Signs the agent in with its password and phone number and answers the
+/// session's Guid in `Set-GUID`. Queues `AgentOther_InService`,
+/// `AgentState_Ready` and, for `status` 3 or 5, `AgentState_SetNotReady_Success`
+/// or `AgentState_Work`. An agent already signed in gets 100-002.
+#[utoipa::path(
+    operation_id = "login", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
+    responses((status = 200, description = "Signed in, or a retcode saying why not", body = LoginResponse,
+        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"))))
+)]
+#[put("/onlineagent/{agentid:[^/]*}")]
+async fn login(
+    gateway: web::Data<Gateway>,
+    req: actix_web::HttpRequest,
+    body: JsonBody,
+) -> ApiResult {
+    sign_in(&gateway, &req, body, false).await
+}
+
+/// Sign in forcibly
+///
+/// As sign-in, but an existing session of the agent is displaced: it is
+/// signed out with reason 264, its Guid stops working at once (but for the
+/// final poll, which receives `AgentOther_ShutdownService`).
+#[utoipa::path(
+    operation_id = "forceLogin", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
+    responses((status = 200, description = "Signed in", body = LoginResponse,
+        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`"))))
+)]
+#[put("/onlineagent/{agentid:[^/]*}/forcelogin")]
+async fn force_login(
+    gateway: web::Data<Gateway>,
+    req: actix_web::HttpRequest,
+    body: JsonBody,
+) -> ApiResult {
+    sign_in(&gateway, &req, body, true).await
+}
+
+/// Sign out
+///
+/// Signs the agent out (reason 258). The session's last poll receives
+/// `AgentOther_ShutdownService`.
+#[utoipa::path(operation_id = "logout", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "Signed out", body = CommandResponse)))]
+#[delete("/onlineagent/{agentid:[^/]*}/logout")]
+async fn logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    gateway
+        .sign_out(&agent.0, Ending::own(SignOutReason::NORMAL))
+        .await?;
+    Ok(success(&CommandResponse::success(), None))
+}
+
+/// Sign out forcibly
+///
+/// Signs the agent out from any state, releasing what it was doing (reason 258).
+#[utoipa::path(operation_id = "forceLogout", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "Signed out", body = Plain)))]
+#[delete("/onlineagent/{agentid:[^/]*}/forcelogout")]
+async fn force_logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    gateway
+        .sign_out(&agent.0, Ending::own(SignOutReason::NORMAL))
+        .await?;
+    Ok(success(&Plain::success(), None))
+}
+
+/// Path of `forcelogoutwithreason`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReasonPath {
+    /// Work number, 101–999999.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub agentid: String,
+    /// Sign-out reason code, an integer 1–255. Anything else gets 100-005.
+    #[param(value_type = u16, minimum = 1, maximum = 255)]
+    pub reason: String,
+}
+
+/// Sign out forcibly with a reason
+///
+/// Signs the agent out from any state and records `reason` (1–255). The
+/// final poll receives `AgentOther_ShutdownService` with `content.loginTime`
+/// and, additively, `content.reason` and `content.initiator`.
+#[utoipa::path(operation_id = "forceLogoutWithReason", tag = "onlineagent", params(ReasonPath, GuidHeader),
+    responses((status = 200, description = "Signed out, or 100-005 for a reason outside 1-255", body = Plain)))]
+#[delete("/onlineagent/{agentid:[^/]*}/forcelogoutwithreason/{reason:[^/]*}")]
+async fn force_logout_with_reason(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    path: web::Path<ReasonPath>,
+) -> ApiResult {
+    let reason = SignOutReason::parse_client(&path.reason).ok_or_else(|| {
+        ApiError::business(
+            Retcode::SignOutParameter,
+            "reason must be an integer from 1 to 255",
+        )
+    })?;
+    gateway.sign_out(&agent.0, Ending::own(reason)).await?;
+    Ok(success(&Plain::success(), None))
+}
+
+async fn run(gateway: &Gateway, agent: &SignedIn, command: Command) -> ApiResult {
+    gateway.command(&agent.0, command).await?;
+    Ok(success(&CommandResponse::success(), None))
+}
+
+/// Set idle
+///
+/// From busy (`AgentState_CancelNotReady_Success`) or wrap-up
+/// (`AgentState_CancelWork_Success`) to idle, then `AgentState_Ready`.
+#[utoipa::path(operation_id = "sayFree", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "Idle, or 100-009 from another state", body = CommandResponse)))]
+#[post("/onlineagent/{agentid:[^/]*}/sayfree")]
+async fn say_free(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    run(&gateway, &agent, Command::SayFree).await
+}
+
+/// Query of `saybusy`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BusyQuery {
+    /// Busy reason: empty or 0 for none, otherwise 200–250.
+    #[param(value_type = Option<u16>, maximum = 250)]
+    pub reason: Option<String>,
+    /// `true` to change the reason while already busy (then mandatory).
+    #[param(value_type = Option<bool>)]
+    pub prolong: Option<String>,
+}
+
+/// Set busy
+///
+/// Idle or wrap-up to busy with an optional reason; queues
+/// `AgentState_SetNotReady_Success` with `content.reason`.
+#[utoipa::path(operation_id = "sayBusy", tag = "onlineagent", params(AgentPath, BusyQuery, GuidHeader),
+    responses((status = 200, description = "Busy; 000-002 for a bad reason", body = CommandResponse)))]
+#[post("/onlineagent/{agentid:[^/]*}/saybusy")]
+async fn say_busy(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    query: web::Query<BusyQuery>,
+) -> ApiResult {
+    let reason = BusyReason::parse_client(query.reason.as_deref().unwrap_or(""))
+        .ok_or_else(|| ApiError::parameter("reason must be empty, 0, or from 200 to 250"))?;
+    let prolong = parse_flag(query.prolong.as_deref())
+        .map_err(|()| ApiError::parameter("prolong must be true or false"))?;
+    run(&gateway, &agent, Command::SayBusy { reason, prolong }).await
+}
+
+/// Cancel busy
+///
+/// Busy to idle: `AgentState_CancelNotReady_Success`, `AgentState_Ready`.
+#[utoipa::path(operation_id = "cancelBusy", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "Idle, or 100-009 when not busy", body = CommandResponse)))]
+#[post("/onlineagent/{agentid:[^/]*}/cancelbusy")]
+async fn cancel_busy(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    run(&gateway, &agent, Command::CancelBusy).await
+}
+
+/// Path of `rest`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RestPath {
+    /// Work number, 101–999999.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub agentid: String,
+    /// Rest duration in seconds, 1–86399.
+    #[param(value_type = u32, minimum = 1, maximum = 86399)]
+    pub time: String,
+    /// Rest cause, 0–255 (0 = none).
+    #[param(value_type = u8, minimum = 0, maximum = 255)]
+    pub restcause: String,
+}
+
+/// Query of `rest`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProlongQuery {
+    /// `true` to re-apply while already resting (then mandatory).
+    #[param(value_type = Option<bool>)]
+    pub prolong: Option<String>,
+}
+
+/// Apply for rest
+///
+/// Rest for `time` seconds with a cause: `AgentState_SetRest_Success`, and
+/// `AgentState_Rest_Timeout` as a reminder when the time runs out (the agent
+/// stays resting until `cancelrest`).
+#[utoipa::path(operation_id = "rest", tag = "onlineagent", params(RestPath, ProlongQuery, GuidHeader),
+    responses((status = 200, description = "Resting; 000-002 for a bad time or cause", body = CommandResponse)))]
+#[post("/onlineagent/{agentid:[^/]*}/rest/{time:[^/]*}/{restcause:[^/]*}")]
+async fn rest(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    path: web::Path<RestPath>,
+    query: web::Query<ProlongQuery>,
+) -> ApiResult {
+    let seconds = RestSeconds::parse(&path.time)
+        .ok_or_else(|| ApiError::parameter("time must be from 1 to 86399 seconds"))?;
+    let cause = RestCause::parse(&path.restcause)
+        .ok_or_else(|| ApiError::parameter("restcause must be from 0 to 255"))?;
+    let prolong = parse_flag(query.prolong.as_deref())
+        .map_err(|()| ApiError::parameter("prolong must be true or false"))?;
+    run(
+        &gateway,
+        &agent,
+        Command::Rest {
+            seconds,
+            cause,
+            prolong,
+        },
+    )
+    .await
+}
+
+/// Cancel rest
+///
+/// Rest to idle: `AgentState_CancelRest_Success`, `AgentState_Ready`.
+#[utoipa::path(operation_id = "cancelRest", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "Idle, or 100-009 when not resting", body = CommandResponse)))]
+#[post("/onlineagent/{agentid:[^/]*}/cancelrest")]
+async fn cancel_rest(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    run(&gateway, &agent, Command::CancelRest).await
+}
+
+/// Enter wrap-up
+///
+/// Idle or busy to the work (wrap-up) state: `AgentState_SetWork_Success`.
+#[utoipa::path(operation_id = "sayWork", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "In wrap-up, or 100-009", body = CommandResponse)))]
+#[post("/onlineagent/{agentid:[^/]*}/work")]
+async fn say_work(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    run(&gateway, &agent, Command::Work).await
+}
+
+/// Quit wrap-up
+///
+/// Wrap-up to idle: `AgentState_CancelWork_Success`, `AgentState_Ready`.
+#[utoipa::path(operation_id = "cancelWork", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "Idle, or 100-009 when not in wrap-up", body = CommandResponse)))]
+#[post("/onlineagent/{agentid:[^/]*}/cancelwork")]
+async fn cancel_work(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    run(&gateway, &agent, Command::CancelWork).await
+}
+
+/// Path of `autoenteridle`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct FlagPath {
+    /// Work number, 101–999999.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub agentid: String,
+    /// `true`: idle after a call; any other 1–5 characters: wrap-up.
+    #[param(min_length = 1, max_length = 5)]
+    pub flag: String,
+}
+
+/// Choose idle or wrap-up after calls
+#[utoipa::path(operation_id = "setAgentAutoEnterIdle", tag = "onlineagent", params(FlagPath, GuidHeader),
+    responses((status = 200, description = "Set; 000-002 for an empty or long flag", body = CommandResponse)))]
+#[post("/onlineagent/{agentid:[^/]*}/autoenteridle/{flag:[^/]*}")]
+async fn set_auto_enter_idle(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    path: web::Path<FlagPath>,
+) -> ApiResult {
+    gateway.set_auto_enter_idle(&agent.0, &path.flag).await?;
+    Ok(success(&CommandResponse::success(), None))
+}
+
+/// Path of `resetskill`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AutoFlagPath {
+    /// Work number, 101–999999.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub agentid: String,
+    /// `true`: every configured skill queue; anything else: those in `skillid`.
+    pub autoflag: String,
+}
+
+/// Query of `resetskill`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SkillQuery {
+    /// Skill queue ids separated by `;` (at most 4000 characters).
+    #[param(max_length = 4000, example = "1;2")]
+    pub skillid: Option<String>,
+    /// 1 = phone linkage on, 0 = off.
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 1)]
+    pub phonelinkage: Option<String>,
+}
+
+fn parse_skill_ids(text: &str) -> Result<Vec<u32>, ApiError> {
+    if text.len() > 4000 {
+        return Err(ApiError::parameter(
+            "skillid is longer than 4000 characters",
+        ));
+    }
+    text.split(';')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| ApiError::parameter("skillid must be skill ids separated by ';'"))
+        })
+        .collect()
+}
+
+/// Reset skill queues
+///
+/// Signs the agent in to all its configured skill queues (`autoflag=true`)
+/// or to those of `skillid` that are configured for it. `result` lists the
+/// queues now signed in to.
+#[utoipa::path(operation_id = "resetSkill", tag = "onlineagent", params(AutoFlagPath, SkillQuery, GuidHeader),
+    responses((status = 200, description = "Queues signed in to", body = SkillsResponse)))]
+#[post("/onlineagent/{agentid:[^/]*}/resetskill/{autoflag:[^/]*}")]
+async fn reset_skill(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    path: web::Path<AutoFlagPath>,
+    query: web::Query<SkillQuery>,
+) -> ApiResult {
+    let requested = parse_skill_ids(query.skillid.as_deref().unwrap_or(""))?;
+    if !matches!(query.phonelinkage.as_deref(), None | Some("0" | "1")) {
+        return Err(ApiError::parameter("phonelinkage must be 0 or 1"));
+    }
+    let skills = gateway
+        .reset_skills(&agent.0, path.autoflag == "true", requested)
+        .await?;
+    Ok(success(
+        &SkillsResponse {
+            message: "success".into(),
+            retcode: Retcode::Success,
+            result: skills,
+        },
+        None,
+    ))
+}
+
+/// Query configured skill queues
+#[utoipa::path(operation_id = "queryAgentSkills", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "The agent's configured skill queues", body = SkillsResponse)))]
+#[get("/onlineagent/{agentid:[^/]*}/agentskills")]
+async fn query_agent_skills(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    let skills = gateway.configured_skills(&agent.0).await?;
+    Ok(success(
+        &SkillsResponse {
+            message: "success".into(),
+            retcode: Retcode::Success,
+            result: skills,
+        },
+        None,
+    ))
+}
+
+/// Get the agent's status
+#[utoipa::path(operation_id = "getAgentStatus", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "State code and whether in a call", body = AgentStatusResponse)))]
+#[get("/onlineagent/{agentid:[^/]*}/agentstatus")]
+async fn get_agent_status(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    let view = gateway.status(&agent.0).await?;
+    let result = AgentStatus {
+        agent_state: view.state,
+        is_working: view.is_working,
+    };
+    Ok(success(
+        &AgentStatusResponse {
+            message: String::new(),
+            retcode: Retcode::Success,
+            result,
+        },
+        None,
+    ))
+}
+
+/// Heartbeat
+///
+/// Keeps the session alive like a poll does. In dynamic mode, once the
+/// rotation interval has passed, the answer carries a new Guid in `Set-GUID`.
+#[utoipa::path(operation_id = "handShake", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "Alive", body = CommandResponse,
+        headers(("Set-GUID" = String, description = "A rotated Guid, when one was issued")))))]
+#[post("/onlineagent/{agentid:[^/]*}/handshake")]
+async fn hand_shake(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    let rotated = gateway.handshake(&agent.0).await?;
+    Ok(success(&CommandResponse::success(), rotated.as_ref()))
+}
+
+/// The sign-in body (reference §3.2). Numbers and booleans may be sent as
+/// JSON strings too, e.g. `"status": "4"`.
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"password": "Agent@123", "phonenum": "7101", "status": "4"}))]
+#[allow(non_snake_case, dead_code)]
+pub struct SignInBody {
+    /// Work-number password (at most 32 characters).
+    #[schema(max_length = 32)]
+    password: String,
+    /// Phone number bound to the agent (at most 24); required for agents.
+    #[schema(max_length = 24)]
+    phonenum: Option<String>,
+    /// Answer calls automatically (default true).
+    autoanswer: Option<bool>,
+    /// Go idle after a call (default true); false = wrap-up.
+    autoenteridle: Option<bool>,
+    /// Phone hangs up after each call (default true).
+    releasephone: Option<bool>,
+    /// 4 = PC + phone (default), 11 = PC + phone video.
+    #[schema(minimum = 4, maximum = 11)]
+    agenttype: Option<u8>,
+    /// State after sign-in: 3 busy, 4 idle (default), 5 wrap-up.
+    #[schema(minimum = 3, maximum = 5)]
+    status: Option<u8>,
+    /// Agent client IPv4 address (default 127.0.0.1).
+    #[schema(max_length = 15)]
+    ip: Option<String>,
+    /// IP of the client's application gateway.
+    entryIp: Option<String>,
+    /// Link softphone and hard phone (default false).
+    phonelinkage: Option<bool>,
+    /// Also sign in to the text-chat server (default true).
+    checkInWebm: Option<bool>,
+    /// Also sign in to the mail server (default false).
+    checkInMailm: Option<bool>,
+    /// VC number (at most 24).
+    vcPhoneNumber: Option<String>,
+    /// Notify inspectors when this agent signs in or out (default false).
+    listenStatus: Option<bool>,
+    /// Push-mode callback URL (push mode is not supported: with `serviceToken` it gets 100-011).
+    callBackUri: Option<String>,
+    /// Push-mode token.
+    serviceToken: Option<String>,
+}

@@ -1,0 +1,223 @@
+//! The agent directory: who may sign in, with which password, phones,
+//! skill queues, group, VDN and role. Loaded once at start-up from TOML.
+
+use std::collections::{BTreeMap, HashMap};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::Deserialize;
+
+use super::ids::WorkNo;
+
+/// The embedded demo directory used when no `--directory` is given.
+pub const DEMO_DIRECTORY: &str = include_str!("demo_directory.toml");
+
+/// A configured skill queue.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Skill {
+    /// Skill queue id.
+    pub id: u32,
+    /// Display name.
+    pub name: String,
+    /// Media type (reference §6.7; 5 = voice).
+    #[serde(default = "voice", rename(serialize = "mediatype"))]
+    pub media_type: u32,
+}
+
+fn voice() -> u32 {
+    5
+}
+
+/// What an inspector may act on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// Every agent of the inspector's VDN.
+    #[serde(default)]
+    pub all: bool,
+    /// Agent groups in scope.
+    #[serde(default)]
+    pub groups: Vec<u32>,
+    /// Skill queues in scope.
+    #[serde(default)]
+    pub skills: Vec<u32>,
+}
+
+/// An agent's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Agent,
+    Inspector,
+}
+
+/// One directory record.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentRecord {
+    pub work_no: u32,
+    #[serde(default)]
+    pub name: String,
+    /// Argon2id PHC string; never logged, never returned.
+    pub password_hash: String,
+    #[serde(default)]
+    pub phones: Vec<String>,
+    #[serde(default)]
+    pub skills: Vec<u32>,
+    #[serde(default)]
+    pub group: u32,
+    #[serde(default = "one")]
+    pub vdn: u32,
+    #[serde(default = "agent_role")]
+    pub role: Role,
+    #[serde(default)]
+    pub scope: Option<Scope>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn agent_role() -> Role {
+    Role::Agent
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectoryFile {
+    #[serde(default)]
+    skills: Vec<Skill>,
+    #[serde(default)]
+    agents: Vec<AgentRecord>,
+}
+
+/// The loaded directory.
+#[derive(Debug)]
+pub struct Directory {
+    agents: HashMap<WorkNo, AgentRecord>,
+    skills: BTreeMap<u32, Skill>,
+    /// Verified against when the work number is unknown, so that unknown
+    /// and known work numbers take the same time to refuse.
+    decoy_hash: String,
+}
+
+impl Directory {
+    /// Parses and checks a directory file.
+    pub fn parse(text: &str) -> Result<Directory, String> {
+        let file: DirectoryFile = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        let skills: BTreeMap<u32, Skill> = file.skills.into_iter().map(|s| (s.id, s)).collect();
+        let mut agents = HashMap::new();
+        for record in file.agents {
+            let work_no = WorkNo::new(record.work_no)
+                .ok_or_else(|| format!("agent {}: work_no must be 101-999999", record.work_no))?;
+            PasswordHash::new(&record.password_hash)
+                .map_err(|e| format!("agent {work_no}: password_hash is not a PHC string: {e}"))?;
+            if let Some(unknown) = record.skills.iter().find(|s| !skills.contains_key(s)) {
+                return Err(format!(
+                    "agent {work_no}: skill {unknown} is not declared in [[skills]]"
+                ));
+            }
+            if (record.role == Role::Inspector) != record.scope.is_some() {
+                return Err(format!(
+                    "agent {work_no}: inspectors need a scope, agents must not have one"
+                ));
+            }
+            if agents.insert(work_no, record).is_some() {
+                return Err(format!("agent {work_no} is listed twice"));
+            }
+        }
+        let decoy_hash = hash_password("decoy password that matches nothing")?;
+        Ok(Directory {
+            agents,
+            skills,
+            decoy_hash,
+        })
+    }
+
+    pub fn get(&self, work_no: WorkNo) -> Option<&AgentRecord> {
+        self.agents.get(&work_no)
+    }
+
+    pub fn skill(&self, id: u32) -> Option<&Skill> {
+        self.skills.get(&id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.agents.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.agents.is_empty()
+    }
+
+    /// Checks a password. Slow on purpose (Argon2id): call it off the
+    /// async executor. Unknown work numbers cost the same as known ones.
+    pub fn verify_password(&self, work_no: WorkNo, password: &str) -> bool {
+        let (hash, known) = match self.agents.get(&work_no) {
+            Some(record) => (record.password_hash.as_str(), true),
+            None => (self.decoy_hash.as_str(), false),
+        };
+        let ok = PasswordHash::new(hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        ok && known
+    }
+}
+
+/// Hashes a password with Argon2id (m=19 MiB, t=2, p=1) and a random salt.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_directory_loads_with_the_documented_agents() {
+        let dir = Directory::parse(DEMO_DIRECTORY).unwrap();
+        assert_eq!(dir.len(), 42);
+        let a = dir.get(WorkNo::new(205).unwrap()).unwrap();
+        assert_eq!(
+            (a.group, a.skills.clone(), a.phones.clone()),
+            (2, vec![2, 3], vec!["7205".to_string()])
+        );
+        assert_eq!(
+            dir.get(WorkNo::new(999).unwrap())
+                .unwrap()
+                .scope
+                .as_ref()
+                .unwrap()
+                .all,
+            true
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let err =
+            Directory::parse("[[agents]]\nwork_no = 101\npassword_hash = \"x\"\ncolour = 1\n")
+                .unwrap_err();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn passwords_verify_only_for_the_right_agent() {
+        let hash = hash_password("s3cret").unwrap();
+        let text = format!("[[agents]]\nwork_no = 101\npassword_hash = \"{hash}\"\n");
+        let dir = Directory::parse(&text).unwrap();
+        let a = WorkNo::new(101).unwrap();
+        assert!(dir.verify_password(a, "s3cret"));
+        assert!(!dir.verify_password(a, "wrong"));
+        assert!(!dir.verify_password(WorkNo::new(102).unwrap(), "s3cret"));
+    }
+}

@@ -1,0 +1,266 @@
+//! Agent events and the bounded per-session event queue.
+//!
+//! Every event gets a sequence number, unique and increasing within its
+//! session (each sign-in starts at 1). A plain Huawei poll takes the oldest
+//! event off the queue (at most once). A poll that carries `ack` switches the
+//! session to at-least-once: events stay queued, and are re-sent, until a
+//! later poll acknowledges them.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::ids::WorkNo;
+
+/// Event names of reference §5.
+pub mod names {
+    pub const IN_SERVICE: &str = "AgentOther_InService";
+    pub const SHUTDOWN_SERVICE: &str = "AgentOther_ShutdownService";
+    pub const READY: &str = "AgentState_Ready";
+    pub const WORK: &str = "AgentState_Work";
+    pub const SET_NOT_READY_SUCCESS: &str = "AgentState_SetNotReady_Success";
+    pub const CANCEL_NOT_READY_SUCCESS: &str = "AgentState_CancelNotReady_Success";
+    pub const SET_REST_SUCCESS: &str = "AgentState_SetRest_Success";
+    pub const CANCEL_REST_SUCCESS: &str = "AgentState_CancelRest_Success";
+    pub const REST_TIMEOUT: &str = "AgentState_Rest_Timeout";
+    pub const SET_WORK_SUCCESS: &str = "AgentState_SetWork_Success";
+    pub const CANCEL_WORK_SUCCESS: &str = "AgentState_CancelWork_Success";
+}
+
+/// An event's `content`: null, an object, or a bare string (reference §4.4).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Content {
+    Null,
+    Object(Map<String, Value>),
+    Text(String),
+}
+
+impl Content {
+    /// An object of string values, the form Huawei uses for its payloads.
+    pub fn fields<const N: usize>(pairs: [(&str, String); N]) -> Content {
+        Content::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), Value::String(v)))
+                .collect(),
+        )
+    }
+}
+
+/// The documented schema of `content`: null, an object, or a string.
+impl utoipa::PartialSchema for Content {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Null)
+                    .description(Some("No data")),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+                    .description(Some("Event data; Huawei's fields are strings")),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("A bare value, e.g. a call id")),
+            )
+            .description(Some(
+                "Polymorphic event data: null, an object, or a string (reference §4.4)",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Content {}
+
+impl Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+/// An event name from [`names`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventKind(pub &'static str);
+
+/// One queued event, as a poll answer carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// Event name, e.g. `AgentOther_ShutdownService`.
+    #[schema(value_type = String, example = "AgentState_SetNotReady_Success")]
+    pub event_type: EventKind,
+    /// Work number the event belongs to.
+    #[schema(example = "101")]
+    pub work_no: String,
+    /// Event data.
+    pub content: Content,
+    /// Generation time, epoch milliseconds.
+    pub event_gen_time: u64,
+    /// Extension: sequence number within the session.
+    pub seq: u64,
+    /// Extension: how many older events the queue bound discarded right
+    /// before this one (omitted when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Why an acknowledgement was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckAhead {
+    pub last_issued: u64,
+}
+
+/// A session's bounded FIFO of events.
+#[derive(Debug, Clone)]
+pub struct EventQueue {
+    events: VecDeque<Event>,
+    next_seq: u64,
+    capacity: usize,
+    dropped_total: u64,
+}
+
+impl EventQueue {
+    pub fn new(capacity: usize) -> Self {
+        EventQueue {
+            events: VecDeque::new(),
+            next_seq: 1,
+            capacity: capacity.max(1),
+            dropped_total: 0,
+        }
+    }
+
+    /// Appends an event. When the queue is full the oldest event is dropped
+    /// and the gap is recorded on the event that is then oldest.
+    pub fn push(
+        &mut self,
+        kind: &'static str,
+        work_no: WorkNo,
+        content: Content,
+        now_ms: u64,
+    ) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let mut carried = 0;
+        if self.events.len() >= self.capacity {
+            if let Some(oldest) = self.events.pop_front() {
+                carried = oldest.dropped + 1;
+                self.dropped_total += 1;
+            }
+        }
+        let event = Event {
+            event_type: EventKind(kind),
+            work_no: work_no.to_string(),
+            content,
+            event_gen_time: now_ms,
+            seq,
+            dropped: 0,
+        };
+        self.events.push_back(event);
+        if carried > 0 {
+            if let Some(front) = self.events.front_mut() {
+                front.dropped += carried;
+            }
+        }
+        seq
+    }
+
+    /// Forgets every event up to and including `seq`. Acknowledging what
+    /// was never issued is refused; acknowledging old events again is a no-op.
+    pub fn ack(&mut self, seq: u64) -> Result<(), AckAhead> {
+        let last_issued = self.next_seq - 1;
+        if seq > last_issued {
+            return Err(AckAhead { last_issued });
+        }
+        while self.events.front().is_some_and(|e| e.seq <= seq) {
+            self.events.pop_front();
+        }
+        Ok(())
+    }
+
+    /// The oldest event: removed (`keep == false`) or left for re-sending.
+    pub fn next(&mut self, keep: bool) -> Option<Event> {
+        if keep {
+            self.events.front().cloned()
+        } else {
+            self.events.pop_front()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped_total
+    }
+
+    pub fn last_issued(&self) -> u64 {
+        self.next_seq - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent() -> WorkNo {
+        WorkNo::new(101).unwrap()
+    }
+
+    #[test]
+    fn overflow_drops_the_oldest_and_marks_the_gap() {
+        let mut q = EventQueue::new(2);
+        for _ in 0..5 {
+            q.push(names::READY, agent(), Content::Null, 0);
+        }
+        let first = q.next(false).unwrap();
+        assert_eq!((first.seq, first.dropped), (4, 3));
+        assert_eq!(q.next(false).map(|e| (e.seq, e.dropped)), Some((5, 0)));
+        assert_eq!(q.dropped_total(), 3);
+    }
+
+    #[test]
+    fn acked_events_are_forgotten_and_unacked_ones_resent() {
+        let mut q = EventQueue::new(10);
+        for _ in 0..3 {
+            q.push(names::READY, agent(), Content::Null, 0);
+        }
+        assert_eq!(q.next(true).map(|e| e.seq), Some(1));
+        assert_eq!(
+            q.next(true).map(|e| e.seq),
+            Some(1),
+            "unacknowledged event is re-sent"
+        );
+        q.ack(1).unwrap();
+        assert_eq!(q.next(true).map(|e| e.seq), Some(2));
+        assert_eq!(q.ack(9), Err(AckAhead { last_issued: 3 }));
+        q.ack(0).unwrap();
+        assert_eq!(q.len(), 2, "a stale ack changes nothing");
+    }
+
+    #[test]
+    fn content_serialises_as_null_object_or_string() {
+        let s = |c: &Content| serde_json::to_string(c).unwrap();
+        assert_eq!(s(&Content::Null), "null");
+        assert_eq!(s(&Content::Text("1-2".into())), "\"1-2\"");
+        assert_eq!(
+            s(&Content::fields([("reason", "200".into())])),
+            r#"{"reason":"200"}"#
+        );
+    }
+}

@@ -1,0 +1,54 @@
+//! The gateway's domain core. Nothing in here knows about HTTP or actix:
+//! it speaks work numbers, Guids, states, events and retcodes (which are
+//! part of the Huawei contract, not of the transport).
+
+pub mod directory;
+pub mod events;
+mod gateway;
+pub mod ids;
+pub mod params;
+pub mod session;
+pub mod signin;
+pub mod state;
+
+use std::borrow::Cow;
+
+pub use gateway::{Caller, Ending, Gateway, GatewayConfig, PollAnswer, SignedIn, StatusView};
+
+use crate::retcode::Retcode;
+
+/// A refused command: the retcode to answer and a human-readable detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: Retcode,
+    pub detail: Cow<'static, str>,
+}
+
+impl Failure {
+    pub fn new(code: Retcode, detail: impl Into<Cow<'static, str>>) -> Failure {
+        Failure {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// With the code's default text.
+    pub fn of(code: Retcode) -> Failure {
+        Failure::new(code, code.text())
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(err: crate::store::StoreError) -> Failure {
+        log::error!("{err}");
+        Failure::of(Retcode::Internal)
+    }
+}
+
+/// Wall-clock time in epoch milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

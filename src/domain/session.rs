@@ -1,0 +1,251 @@
+//! Sign-in sessions: their Guids, state, heartbeat and event queue.
+
+use super::events::{Content, EventQueue};
+use super::ids::{Guid, SessionId, WorkNo};
+use super::state::AgentState;
+
+/// Static (AUTHMODE 1) or dynamic (AUTHMODE 2) Guids.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    Static,
+    Dynamic,
+}
+
+/// Guid lifetimes (dynamic mode).
+#[derive(Debug, Clone, Copy)]
+pub struct GuidPolicy {
+    pub mode: AuthMode,
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    pub node: u16,
+}
+
+/// How a presented Guid matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuidMatch {
+    Current,
+    Previous,
+}
+
+/// The session's current Guid and, after a rotation, the one before it.
+#[derive(Debug, Clone)]
+pub struct GuidSet {
+    current: Guid,
+    issued_at: u64,
+    previous: Option<(Guid, u64)>,
+}
+
+impl GuidSet {
+    pub fn new(node: u16, now: u64) -> Self {
+        GuidSet {
+            current: Guid::generate(node),
+            issued_at: now,
+            previous: None,
+        }
+    }
+
+    pub fn current(&self) -> &Guid {
+        &self.current
+    }
+
+    /// The current Guid is valid while it is current; a rotated-out Guid
+    /// until its own lifetime (`timeout_ms` from issue) ends.
+    pub fn check(&self, presented: &str, now: u64) -> Option<GuidMatch> {
+        if self.current.matches(presented) {
+            return Some(GuidMatch::Current);
+        }
+        match &self.previous {
+            Some((guid, expires)) if now < *expires && guid.matches(presented) => {
+                Some(GuidMatch::Previous)
+            }
+            _ => None,
+        }
+    }
+
+    /// Issues a new Guid once the interval has passed (dynamic mode only).
+    pub fn rotate_if_due(&mut self, policy: &GuidPolicy, now: u64) -> bool {
+        if policy.mode == AuthMode::Static || now < self.issued_at + policy.interval_ms {
+            return false;
+        }
+        let old = std::mem::replace(&mut self.current, Guid::generate(policy.node));
+        self.previous = Some((old, self.issued_at + policy.timeout_ms));
+        self.issued_at = now;
+        true
+    }
+
+    /// After sign-out only the final poll may use the Guids; they die with
+    /// the ended session, so expiry no longer matters.
+    fn freeze(&mut self) {
+        if let Some((_, expires)) = &mut self.previous {
+            *expires = u64::MAX;
+        }
+    }
+}
+
+/// Options chosen at sign-in that later commands may change.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub phone: Option<String>,
+    pub auto_answer: bool,
+    pub auto_enter_idle: bool,
+    pub release_phone: bool,
+    pub agent_type: u8,
+    pub listen_status: bool,
+    pub client_ip: String,
+    pub media_type: String,
+}
+
+/// Why and how a session ended.
+#[derive(Debug, Clone)]
+pub struct Ending {
+    pub reason: u16,
+    pub at: u64,
+    /// Freed after this time even if the final events were never fetched.
+    pub linger_until: u64,
+}
+
+/// One sign-in of one agent.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: SessionId,
+    pub work_no: WorkNo,
+    pub guids: GuidSet,
+    pub login_time: u64,
+    pub state: AgentState,
+    pub state_since: u64,
+    pub options: SessionOptions,
+    pub skills: Vec<u32>,
+    pub last_heartbeat: u64,
+    /// A poll holds the session alive until this time.
+    pub poll_until: u64,
+    /// Bumped by every poll: a poll that sees a newer one ends empty.
+    pub poll_generation: u64,
+    /// Set once a poll carried `ack`: events are kept until acknowledged.
+    pub acking: bool,
+    /// Bumped at each rest grant so stale reminders are ignored.
+    pub rest_epoch: u64,
+    pub queue: EventQueue,
+    pub ended: Option<Ending>,
+}
+
+impl Session {
+    pub fn push(&mut self, kind: &'static str, content: Content, now: u64) -> u64 {
+        self.queue.push(kind, self.work_no, content, now)
+    }
+
+    /// Alive when it polled (or is polling) within the heartbeat timeout.
+    pub fn is_silent(&self, now: u64, heartbeat_timeout_ms: u64) -> bool {
+        now >= self.last_heartbeat.max(self.poll_until) + heartbeat_timeout_ms
+    }
+
+    /// Ends the session: the Guids stop working everywhere but the final poll.
+    pub fn end(&mut self, reason: u16, now: u64, linger_ms: u64) {
+        self.guids.freeze();
+        self.ended = Some(Ending {
+            reason,
+            at: now,
+            linger_until: now + linger_ms,
+        });
+    }
+}
+
+/// Everything the gateway holds for one work number.
+#[derive(Debug, Clone, Default)]
+pub struct AgentSlot {
+    /// The signed-in session, if any.
+    pub live: Option<Session>,
+    /// Sessions that ended but still hold final events for their last poll.
+    pub ended: Vec<Session>,
+}
+
+/// Ended sessions kept per agent; older ones are freed first.
+pub const MAX_ENDED_SESSIONS: usize = 4;
+
+impl AgentSlot {
+    pub fn is_empty(&self) -> bool {
+        self.live.is_none() && self.ended.is_empty()
+    }
+
+    /// The session (live or ended) that `guid` belongs to.
+    pub fn by_guid(&mut self, guid: &str, now: u64) -> Option<(&mut Session, GuidMatch)> {
+        if let Some(found) = self
+            .live
+            .as_mut()
+            .and_then(|s| s.guids.check(guid, now).map(|m| (s, m)))
+        {
+            return Some(found);
+        }
+        self.ended
+            .iter_mut()
+            .find_map(|s| s.guids.check(guid, now).map(|m| (s, m)))
+    }
+
+    pub fn by_id(&mut self, id: SessionId) -> Option<&mut Session> {
+        self.live
+            .iter_mut()
+            .chain(self.ended.iter_mut())
+            .find(|s| s.id == id)
+    }
+
+    /// The live session, if it is `id`.
+    pub fn live_if(&mut self, id: SessionId) -> Option<&mut Session> {
+        self.live.as_mut().filter(|s| s.id == id)
+    }
+
+    /// Moves the live session to the ended list.
+    pub fn retire_live(&mut self) {
+        if let Some(session) = self.live.take() {
+            if self.ended.len() >= MAX_ENDED_SESSIONS {
+                self.ended.remove(0);
+            }
+            self.ended.push(session);
+        }
+    }
+
+    pub fn drop_ended(&mut self, id: SessionId) {
+        self.ended.retain(|s| s.id != id);
+    }
+
+    pub fn drop_expired(&mut self, now: u64) {
+        self.ended
+            .retain(|s| s.ended.as_ref().is_some_and(|e| now < e.linger_until));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(mode: AuthMode) -> GuidPolicy {
+        GuidPolicy {
+            mode,
+            interval_ms: 100,
+            timeout_ms: 250,
+            node: 1,
+        }
+    }
+
+    #[test]
+    fn dynamic_guids_rotate_and_the_previous_expires_with_its_lifetime() {
+        let mut set = GuidSet::new(1, 0);
+        let first = set.current().clone();
+        assert!(!set.rotate_if_due(&policy(AuthMode::Dynamic), 99));
+        assert!(set.rotate_if_due(&policy(AuthMode::Dynamic), 100));
+        assert_ne!(set.current(), &first);
+        assert_eq!(set.check(first.as_str(), 249), Some(GuidMatch::Previous));
+        assert_eq!(set.check(first.as_str(), 250), None);
+        assert_eq!(
+            set.check(set.current().clone().as_str(), 10_000),
+            Some(GuidMatch::Current)
+        );
+    }
+
+    #[test]
+    fn static_guids_never_rotate() {
+        let mut set = GuidSet::new(0, 0);
+        assert!(!set.rotate_if_due(&policy(AuthMode::Static), 1_000_000));
+    }
+}

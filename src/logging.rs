@@ -1,0 +1,149 @@
+//! A logger that never makes a request wait: lines are formatted on the
+//! calling thread and handed to one writer thread through a bounded queue.
+//! When the queue is full a line is counted and dropped rather than
+//! blocking a worker; the count is reported by the writer.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::OnceLock;
+
+use env_filter::{Builder, Filter};
+use log::{Log, Metadata, Record};
+
+const QUEUE_LINES: usize = 65_536;
+
+enum Message {
+    Line(String),
+    Flush(SyncSender<()>),
+}
+
+struct AsyncLogger {
+    filter: Filter,
+    sender: SyncSender<Message>,
+    dropped: AtomicU64,
+}
+
+static LOGGER: OnceLock<&'static AsyncLogger> = OnceLock::new();
+
+/// Installs the logger with an env_logger-style filter (e.g. `info`,
+/// `agentgateway=debug`). A second call does nothing.
+pub fn init(filter: &str) -> Result<(), String> {
+    if LOGGER.get().is_some() {
+        return Ok(());
+    }
+    let filter = Builder::new().parse(filter).build();
+    let (sender, receiver) = sync_channel(QUEUE_LINES);
+    std::thread::Builder::new()
+        .name("log-writer".into())
+        .spawn(move || write_lines(receiver))
+        .map_err(|e| e.to_string())?;
+    let level = filter.filter();
+    let logger: &'static AsyncLogger = Box::leak(Box::new(AsyncLogger {
+        filter,
+        sender,
+        dropped: AtomicU64::new(0),
+    }));
+    log::set_logger(logger).map_err(|e| e.to_string())?;
+    log::set_max_level(level);
+    let _ = LOGGER.set(logger);
+    Ok(())
+}
+
+/// Waits until every line logged so far is written.
+pub fn flush() {
+    if let Some(logger) = LOGGER.get() {
+        let (done, wait) = sync_channel(1);
+        if logger.sender.send(Message::Flush(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+}
+
+fn write_lines(receiver: Receiver<Message>) {
+    let stderr = std::io::stderr();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stderr.lock());
+    while let Ok(first) = receiver.recv() {
+        let mut next = Some(first);
+        while let Some(message) = next {
+            match message {
+                Message::Line(line) => {
+                    let _ = out.write_all(line.as_bytes());
+                }
+                Message::Flush(done) => {
+                    let _ = out.flush();
+                    let _ = done.send(());
+                }
+            }
+            next = receiver.try_recv().ok();
+        }
+        if let Some(logger) = LOGGER.get() {
+            let dropped = logger.dropped.swap(0, Ordering::Relaxed);
+            if dropped > 0 {
+                let _ = writeln!(
+                    out,
+                    "{} WARN  agentgateway::logging: {dropped} log lines dropped (writer behind)",
+                    timestamp()
+                );
+            }
+        }
+        let _ = out.flush();
+    }
+}
+
+impl Log for AsyncLogger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.filter.enabled(metadata)
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.filter.matches(record) {
+            return;
+        }
+        let line = format!(
+            "{} {:<5} {}: {}\n",
+            timestamp(),
+            record.level(),
+            record.target(),
+            record.args()
+        );
+        if let Err(TrySendError::Full(_)) = self.sender.try_send(Message::Line(line)) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+fn timestamp() -> String {
+    let ms = crate::domain::now_ms();
+    let (secs, millis) = (ms / 1000, ms % 1000);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = super::timestamp();
+        assert_eq!(t.len(), 24, "{t}");
+        assert!(t.starts_with("20") && t.ends_with('Z'), "{t}");
+    }
+}

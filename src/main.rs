@@ -1,0 +1,71 @@
+//! The `agentgateway` binary: parse settings, start logging, run.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use agentgateway::settings::{Cli, Settings, Tool};
+use agentgateway::{logging, Application};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Tool::Openapi) => {
+            print!("{}", agentgateway::api::openapi_json());
+            return ExitCode::SUCCESS;
+        }
+        Some(Tool::HashPassword) => return hash_password(),
+        None => {}
+    }
+    let settings = match Settings::resolve(cli.config.as_deref(), cli.layer) {
+        Ok(settings) => settings,
+        Err(message) => return fail(&message),
+    };
+    if let Err(message) = logging::init(&settings.log) {
+        return fail(&message);
+    }
+    let outcome = actix_web::rt::System::new().block_on(serve(settings));
+    logging::flush();
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let listener = std::net::TcpListener::bind(settings.listen)
+        .map_err(|e| format!("listen {}: {e}", settings.listen))?;
+    let app = Application::build(settings.clone(), listener)?;
+    log::info!(
+        "agentgateway listening on https://{}/agentgateway/resource/ (auth mode {:?}, directory {})",
+        settings.listen,
+        settings.auth_mode,
+        settings.directory.as_ref().map_or("embedded demo".into(), |p| p.display().to_string())
+    );
+    let handle = app.handle();
+    actix_web::rt::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        log::info!("stopping");
+        handle.stop(true).await;
+    });
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+fn hash_password() -> ExitCode {
+    let mut password = String::new();
+    if std::io::stdin().read_to_string(&mut password).is_err() {
+        return fail("could not read the password from standard input");
+    }
+    match agentgateway::domain::directory::hash_password(password.trim_end_matches(['\r', '\n'])) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("agentgateway: {message}");
+    ExitCode::FAILURE
+}

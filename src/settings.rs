@@ -1,0 +1,341 @@
+//! Settings, layered: built-in defaults → TOML file (`--config`) →
+//! environment (`AGW_…`) → command-line flags. Every setting has a flag.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+use crate::domain::session::AuthMode;
+
+/// One layer of settings: each field is set or left to a lower layer.
+/// The same struct is the TOML file's schema (kebab-case keys) and the
+/// flag/environment surface.
+#[derive(Args, Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Layer {
+    /// Address to listen on [default: 127.0.0.1:8043]
+    #[arg(long, env = "AGW_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Guid mode: static (Huawei AUTHMODE 1) or dynamic (AUTHMODE 2) [default: dynamic]
+    #[arg(long, env = "AGW_AUTH_MODE", value_enum)]
+    pub auth_mode: Option<AuthMode>,
+    /// Dynamic mode: rotate the Guid after this many ms (GUIDINTERVAL) [default: 60000]
+    #[arg(long, env = "AGW_GUID_INTERVAL_MS", value_name = "MS")]
+    pub guid_interval_ms: Option<u64>,
+    /// Dynamic mode: a Guid lives this many ms from issue (GUIDTIMEOUT) [default: 120000]
+    #[arg(long, env = "AGW_GUID_TIMEOUT_MS", value_name = "MS")]
+    pub guid_timeout_ms: Option<u64>,
+    /// How long a poll waits for an event before answering empty [default: 10000]
+    #[arg(long, env = "AGW_POLL_WAIT_MS", value_name = "MS")]
+    pub poll_wait_ms: Option<u64>,
+    /// Sign out an agent that has not polled or shaken hands for this long (reason 263) [default: 120000]
+    #[arg(long, env = "AGW_HEARTBEAT_TIMEOUT_MS", value_name = "MS")]
+    pub heartbeat_timeout_ms: Option<u64>,
+    /// Agent directory (TOML); without it the embedded demo directory serves
+    #[arg(long, env = "AGW_DIRECTORY", value_name = "FILE")]
+    pub directory: Option<PathBuf>,
+    /// TLS certificate chain (PEM) [default: certs/server.crt]
+    #[arg(long, env = "AGW_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) [default: certs/server.key]
+    #[arg(long, env = "AGW_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow the development certificate on a non-loopback address [default: false]
+    #[arg(long, env = "AGW_ALLOW_DEV_CERT", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_dev_cert: Option<bool>,
+    /// Events kept per agent session; the oldest is dropped beyond it [default: 1000]
+    #[arg(long, env = "AGW_QUEUE_CAPACITY", value_name = "N")]
+    pub queue_capacity: Option<usize>,
+    /// Node number in the Guid suffix `.AgentGateway<N>` [default: 0]
+    #[arg(long, env = "AGW_NODE_ID", value_name = "N")]
+    pub node_id: Option<u16>,
+    /// `serverName` returned at sign-in [default: AgentGateway]
+    #[arg(long, env = "AGW_SERVER_NAME", value_name = "NAME")]
+    pub server_name: Option<String>,
+    /// HTTP worker threads [default: number of CPUs]
+    #[arg(long, env = "AGW_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
+    /// Largest accepted request body in bytes [default: 16384]
+    #[arg(long, env = "AGW_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Largest accepted total of request header bytes [default: 8192]
+    #[arg(long, env = "AGW_MAX_HEADER_BYTES", value_name = "BYTES")]
+    pub max_header_bytes: Option<usize>,
+    /// Deadline for receiving a request head [default: 5000]
+    #[arg(long, env = "AGW_HEAD_TIMEOUT_MS", value_name = "MS")]
+    pub head_timeout_ms: Option<u64>,
+    /// Deadline for receiving a whole request body [default: 10000]
+    #[arg(long, env = "AGW_BODY_TIMEOUT_MS", value_name = "MS")]
+    pub body_timeout_ms: Option<u64>,
+    /// Idle keep-alive of a connection between requests [default: 15000]
+    #[arg(long, env = "AGW_KEEP_ALIVE_MS", value_name = "MS")]
+    pub keep_alive_ms: Option<u64>,
+    /// Connections per worker before new ones wait [default: 25000]
+    #[arg(long, env = "AGW_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Password checks running at once [default: number of CPUs]
+    #[arg(long, env = "AGW_HASH_CONCURRENCY", value_name = "N")]
+    pub hash_concurrency: Option<usize>,
+    /// Log filter, env_logger syntax [default: info]
+    #[arg(long, env = "AGW_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// Command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "agentgateway",
+    version,
+    about = "HTTPS REST gateway for contact-center agents (Huawei CC-Gateway compatible)"
+)]
+pub struct Cli {
+    /// Settings file (TOML, kebab-case keys as the flags)
+    #[arg(long, env = "AGW_CONFIG", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub layer: Layer,
+    #[command(subcommand)]
+    pub command: Option<Tool>,
+}
+
+/// Tools besides serving.
+#[derive(Subcommand, Debug)]
+pub enum Tool {
+    /// Print the OpenAPI document
+    Openapi,
+    /// Hash a password read from standard input, for a directory file
+    HashPassword,
+}
+
+/// Resolved settings with every value set.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub auth_mode: AuthMode,
+    pub guid_interval_ms: u64,
+    pub guid_timeout_ms: u64,
+    pub poll_wait_ms: u64,
+    pub heartbeat_timeout_ms: u64,
+    pub directory: Option<PathBuf>,
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    pub allow_dev_cert: bool,
+    pub queue_capacity: usize,
+    pub node_id: u16,
+    pub server_name: String,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub max_header_bytes: usize,
+    pub head_timeout_ms: u64,
+    pub body_timeout_ms: u64,
+    pub keep_alive_ms: u64,
+    pub max_connections: usize,
+    pub hash_concurrency: usize,
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8043)),
+            auth_mode: AuthMode::Dynamic,
+            guid_interval_ms: 60_000,
+            guid_timeout_ms: 120_000,
+            poll_wait_ms: 10_000,
+            heartbeat_timeout_ms: 120_000,
+            directory: None,
+            tls_cert: PathBuf::from("certs/server.crt"),
+            tls_key: PathBuf::from("certs/server.key"),
+            allow_dev_cert: false,
+            queue_capacity: 1000,
+            node_id: 0,
+            server_name: "AgentGateway".into(),
+            workers: cpus,
+            max_body_bytes: 16 * 1024,
+            max_header_bytes: 8 * 1024,
+            head_timeout_ms: 5_000,
+            body_timeout_ms: 10_000,
+            keep_alive_ms: 15_000,
+            max_connections: 25_000,
+            hash_concurrency: cpus,
+            log: "info".into(),
+        }
+    }
+}
+
+macro_rules! overlay {
+    ($settings:ident, $layer:ident, [$($field:ident),*], [$($opt:ident),*]) => {
+        $( if let Some(v) = $layer.$field { $settings.$field = v; } )*
+        $( if $layer.$opt.is_some() { $settings.$opt = $layer.$opt; } )*
+    };
+}
+
+impl Settings {
+    /// Applies one layer over these settings.
+    pub fn apply(mut self, layer: Layer) -> Self {
+        overlay!(
+            self,
+            layer,
+            [
+                listen,
+                auth_mode,
+                guid_interval_ms,
+                guid_timeout_ms,
+                poll_wait_ms,
+                heartbeat_timeout_ms,
+                tls_cert,
+                tls_key,
+                allow_dev_cert,
+                queue_capacity,
+                node_id,
+                server_name,
+                workers,
+                max_body_bytes,
+                max_header_bytes,
+                head_timeout_ms,
+                body_timeout_ms,
+                keep_alive_ms,
+                max_connections,
+                hash_concurrency,
+                log
+            ],
+            [directory]
+        );
+        self
+    }
+
+    /// Reads a settings file layer.
+    pub fn read_file(path: &Path) -> Result<Layer, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))
+    }
+
+    /// Refuses values that cannot work, naming the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("guid-interval-ms", self.guid_interval_ms),
+            ("guid-timeout-ms", self.guid_timeout_ms),
+            ("poll-wait-ms", self.poll_wait_ms),
+            ("heartbeat-timeout-ms", self.heartbeat_timeout_ms),
+            ("queue-capacity", self.queue_capacity as u64),
+            ("workers", self.workers as u64),
+            ("max-body-bytes", self.max_body_bytes as u64),
+            ("max-header-bytes", self.max_header_bytes as u64),
+            ("head-timeout-ms", self.head_timeout_ms),
+            ("body-timeout-ms", self.body_timeout_ms),
+            ("max-connections", self.max_connections as u64),
+            ("hash-concurrency", self.hash_concurrency as u64),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("{name} must be greater than 0"));
+        }
+        if self.guid_timeout_ms <= self.guid_interval_ms {
+            return Err(
+                "guid-timeout-ms must be larger than guid-interval-ms (as Huawei's GUIDTIMEOUT)"
+                    .into(),
+            );
+        }
+        if self.poll_wait_ms >= self.heartbeat_timeout_ms {
+            return Err("poll-wait-ms must be shorter than heartbeat-timeout-ms".into());
+        }
+        if self.server_name.is_empty() {
+            return Err("server-name must not be empty".into());
+        }
+        Ok(())
+    }
+
+    /// Defaults → file → environment and flags (clap already put flags over
+    /// the environment). Unknown `AGW_` variables are refused by name.
+    pub fn resolve(config: Option<&Path>, layer: Layer) -> Result<Settings, String> {
+        check_environment()?;
+        let mut settings = Settings::default();
+        if let Some(path) = config {
+            settings = settings.apply(Settings::read_file(path)?);
+        }
+        let settings = settings.apply(layer);
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+const KNOWN_ENV: &[&str] = &[
+    "AGW_CONFIG",
+    "AGW_LISTEN",
+    "AGW_AUTH_MODE",
+    "AGW_GUID_INTERVAL_MS",
+    "AGW_GUID_TIMEOUT_MS",
+    "AGW_POLL_WAIT_MS",
+    "AGW_HEARTBEAT_TIMEOUT_MS",
+    "AGW_DIRECTORY",
+    "AGW_TLS_CERT",
+    "AGW_TLS_KEY",
+    "AGW_ALLOW_DEV_CERT",
+    "AGW_QUEUE_CAPACITY",
+    "AGW_NODE_ID",
+    "AGW_SERVER_NAME",
+    "AGW_WORKERS",
+    "AGW_MAX_BODY_BYTES",
+    "AGW_MAX_HEADER_BYTES",
+    "AGW_HEAD_TIMEOUT_MS",
+    "AGW_BODY_TIMEOUT_MS",
+    "AGW_KEEP_ALIVE_MS",
+    "AGW_MAX_CONNECTIONS",
+    "AGW_HASH_CONCURRENCY",
+    "AGW_LOG",
+];
+
+fn check_environment() -> Result<(), String> {
+    match std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .find(|k| k.starts_with("AGW_") && !KNOWN_ENV.contains(&k.as_str()))
+    {
+        Some(unknown) => Err(format!("unknown environment setting {unknown}")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_keys_are_checked_by_name() {
+        let err = toml::from_str::<Layer>("poll-wait-ms = 5\npoll-wiat-ms = 3\n").unwrap_err();
+        assert!(err.message().contains("poll-wiat-ms"), "{}", err.message());
+        let err = toml::from_str::<Layer>("poll-wait-ms = \"soon\"\n").unwrap_err();
+        assert!(err.to_string().contains("poll-wait-ms"), "{err}");
+    }
+
+    #[test]
+    fn later_layers_win_and_bad_values_are_named() {
+        let file: Layer = toml::from_str("poll-wait-ms = 5000\nqueue-capacity = 7\n").unwrap();
+        let flags = Layer {
+            poll_wait_ms: Some(300),
+            ..Layer::default()
+        };
+        let s = Settings::default().apply(file).apply(flags);
+        assert_eq!((s.poll_wait_ms, s.queue_capacity), (300, 7));
+        let bad = Settings {
+            guid_timeout_ms: 10,
+            guid_interval_ms: 20,
+            ..Settings::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("guid-timeout-ms"));
+    }
+
+    #[test]
+    fn every_flag_has_an_environment_twin_that_is_known() {
+        use clap::CommandFactory;
+        for arg in Cli::command().get_arguments() {
+            if let Some(env) = arg.get_env() {
+                assert!(
+                    KNOWN_ENV.contains(&env.to_str().unwrap()),
+                    "{env:?} missing from KNOWN_ENV"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! In-memory store: slots in a sharded map; one short lock per update.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use super::{AgentStore, StoreError};
+use crate::domain::ids::{SessionId, WorkNo};
+use crate::domain::session::AgentSlot;
+
+const SHARDS: usize = 64;
+
+/// The embedded store of the default mode.
+pub struct MemoryStore {
+    shards: Vec<Mutex<HashMap<WorkNo, AgentSlot>>>,
+    wakers: Mutex<HashMap<SessionId, Arc<Notify>>>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            wakers: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl MemoryStore {
+    fn shard(&self, work_no: WorkNo) -> &Mutex<HashMap<WorkNo, AgentSlot>> {
+        &self.shards[work_no.get() as usize % SHARDS]
+    }
+}
+
+#[async_trait]
+impl AgentStore for MemoryStore {
+    async fn update(
+        &self,
+        work_no: WorkNo,
+        f: &mut (dyn for<'s> FnMut(&'s mut AgentSlot) + Send),
+    ) -> Result<(), StoreError> {
+        let mut shard = self.shard(work_no).lock();
+        let slot = shard.entry(work_no).or_default();
+        f(slot);
+        if slot.is_empty() {
+            shard.remove(&work_no);
+        }
+        Ok(())
+    }
+
+    async fn work_nos(&self) -> Result<Vec<WorkNo>, StoreError> {
+        Ok(self
+            .shards
+            .iter()
+            .flat_map(|s| s.lock().keys().copied().collect::<Vec<_>>())
+            .collect())
+    }
+
+    fn waker(&self, session: SessionId) -> Arc<Notify> {
+        self.wakers.lock().entry(session).or_default().clone()
+    }
+
+    fn wake(&self, session: SessionId) {
+        let waker = self.wakers.lock().get(&session).cloned();
+        if let Some(waker) = waker {
+            waker.notify_waiters();
+        }
+    }
+
+    fn forget(&self, session: SessionId) {
+        self.wakers.lock().remove(&session);
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! The store seam: where agent slots live. The gateway's domain talks only
+//! to [`AgentStore`]; the in-memory implementation serves the default
+//! single-node mode, and a shared implementation (Redis) slots in here for
+//! scale-out without touching the domain.
+
+mod memory;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+
+pub use memory::MemoryStore;
+
+use crate::domain::ids::{SessionId, WorkNo};
+use crate::domain::session::AgentSlot;
+
+/// A store failure (the in-memory store never fails).
+#[derive(Debug, thiserror::Error)]
+#[error("store unavailable: {0}")]
+pub struct StoreError(pub String);
+
+/// Per-agent state, updated atomically one agent at a time.
+#[async_trait]
+pub trait AgentStore: Send + Sync + 'static {
+    /// Runs `f` with exclusive access to `work_no`'s slot (an empty slot if
+    /// the agent has none). An implementation over a shared store may run
+    /// `f` more than once (optimistic retry), so `f` must only touch the
+    /// slot and its own captured results.
+    async fn update(
+        &self,
+        work_no: WorkNo,
+        f: &mut (dyn for<'s> FnMut(&'s mut AgentSlot) + Send),
+    ) -> Result<(), StoreError>;
+
+    /// Work numbers that currently hold a slot.
+    async fn work_nos(&self) -> Result<Vec<WorkNo>, StoreError>;
+
+    /// The wake-up handle of a session, for long polls waiting on it.
+    fn waker(&self, session: SessionId) -> Arc<Notify>;
+
+    /// Wakes every poll waiting on `session`.
+    fn wake(&self, session: SessionId);
+
+    /// Forgets a session's wake-up handle once nothing can wait on it.
+    fn forget(&self, session: SessionId);
+
+    /// Checks that the store is usable (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -40,17 +40,9 @@ impl Application {
     pub fn build(settings: Settings, listener: TcpListener) -> Result<Application, String> {
         settings.validate()?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
-        let tls = tls::server_config(
-            &settings.tls_cert,
-            &settings.tls_key,
-            address,
-            settings.allow_dev_cert,
-        )?;
-        let gateway = Gateway::new(
-            gateway_config(&settings),
-            load_directory(&settings)?,
-            Arc::new(MemoryStore::default()),
-        );
+        let tls = tls::server_config(&settings.tls_cert, &settings.tls_key, address, settings.allow_dev_cert)?;
+        let gateway =
+            Gateway::new(gateway_config(&settings), load_directory(&settings)?, Arc::new(MemoryStore::default()));
         let data = AppData::new(
             gateway.clone(),
             BodyLimits {
@@ -69,14 +61,8 @@ impl Application {
             .listen_rustls_0_23(listener, tls)
             .map_err(|e| format!("listen on {address}: {e}"))?
             .run();
-        let sweep_every =
-            Duration::from_millis((settings.heartbeat_timeout_ms / 10).clamp(5, 1000));
-        Ok(Application {
-            port: address.port(),
-            server,
-            gateway,
-            sweep_every,
-        })
+        let sweep_every = Duration::from_millis((settings.heartbeat_timeout_ms / 10).clamp(5, 1000));
+        Ok(Application { port: address.port(), server, gateway, sweep_every })
     }
 
     /// The port actually bound.
@@ -128,12 +114,9 @@ fn gateway_config(settings: &Settings) -> GatewayConfig {
 fn load_directory(settings: &Settings) -> Result<Directory, String> {
     match &settings.directory {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("directory {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| format!("directory {}: {e}", path.display()))?;
             Directory::parse(&text).map_err(|e| format!("directory {}: {e}", path.display()))
         }
-        None => {
-            Directory::parse(DEMO_DIRECTORY).map_err(|e| format!("embedded demo directory: {e}"))
-        }
+        None => Directory::parse(DEMO_DIRECTORY).map_err(|e| format!("embedded demo directory: {e}")),
     }
 }

@@ -39,11 +39,7 @@ pub fn init(filter: &str) -> Result<(), String> {
         .spawn(move || write_lines(receiver))
         .map_err(|e| e.to_string())?;
     let level = filter.filter();
-    let logger: &'static AsyncLogger = Box::leak(Box::new(AsyncLogger {
-        filter,
-        sender,
-        dropped: AtomicU64::new(0),
-    }));
+    let logger: &'static AsyncLogger = Box::leak(Box::new(AsyncLogger { filter, sender, dropped: AtomicU64::new(0) }));
     log::set_logger(logger).map_err(|e| e.to_string())?;
     log::set_max_level(level);
     let _ = LOGGER.set(logger);
@@ -61,8 +57,9 @@ pub fn flush() {
 }
 
 fn write_lines(receiver: Receiver<Message>) {
-    let stderr = std::io::stderr();
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stderr.lock());
+    // Not `stderr().lock()`: holding the lock for the thread's life would
+    // block any other writer to stderr (e.g. a start-up error message).
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
     while let Ok(first) = receiver.recv() {
         let mut next = Some(first);
         while let Some(message) = next {
@@ -100,13 +97,7 @@ impl Log for AsyncLogger {
         if !self.filter.matches(record) {
             return;
         }
-        let line = format!(
-            "{} {:<5} {}: {}\n",
-            timestamp(),
-            record.level(),
-            record.target(),
-            record.args()
-        );
+        let line = format!("{} {:<5} {}: {}\n", timestamp(), record.level(), record.target(), record.args());
         if let Err(TrySendError::Full(_)) = self.sender.try_send(Message::Line(line)) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -130,12 +121,7 @@ fn timestamp() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]

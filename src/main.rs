@@ -33,8 +33,8 @@ fn main() -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
-    let listener = std::net::TcpListener::bind(settings.listen)
-        .map_err(|e| format!("listen {}: {e}", settings.listen))?;
+    let listener =
+        std::net::TcpListener::bind(settings.listen).map_err(|e| format!("listen {}: {e}", settings.listen))?;
     let app = Application::build(settings.clone(), listener)?;
     log::info!(
         "agentgateway listening on https://{}/agentgateway/resource/ (auth mode {:?}, directory {})",
@@ -44,11 +44,27 @@ async fn serve(settings: Settings) -> Result<(), String> {
     );
     let handle = app.handle();
     actix_web::rt::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        log::info!("stopping");
+        stop_signal().await;
+        log::info!("stopping: finishing in-flight requests");
         handle.stop(true).await;
     });
     app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+/// SIGINT or SIGTERM.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 fn hash_password() -> ExitCode {

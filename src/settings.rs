@@ -233,10 +233,7 @@ impl Settings {
             return Err(format!("{name} must be greater than 0"));
         }
         if self.guid_timeout_ms <= self.guid_interval_ms {
-            return Err(
-                "guid-timeout-ms must be larger than guid-interval-ms (as Huawei's GUIDTIMEOUT)"
-                    .into(),
-            );
+            return Err("guid-timeout-ms must be larger than guid-interval-ms (as Huawei's GUIDTIMEOUT)".into());
         }
         if self.poll_wait_ms >= self.heartbeat_timeout_ms {
             return Err("poll-wait-ms must be shorter than heartbeat-timeout-ms".into());
@@ -312,17 +309,10 @@ mod tests {
     #[test]
     fn later_layers_win_and_bad_values_are_named() {
         let file: Layer = toml::from_str("poll-wait-ms = 5000\nqueue-capacity = 7\n").unwrap();
-        let flags = Layer {
-            poll_wait_ms: Some(300),
-            ..Layer::default()
-        };
+        let flags = Layer { poll_wait_ms: Some(300), ..Layer::default() };
         let s = Settings::default().apply(file).apply(flags);
         assert_eq!((s.poll_wait_ms, s.queue_capacity), (300, 7));
-        let bad = Settings {
-            guid_timeout_ms: 10,
-            guid_interval_ms: 20,
-            ..Settings::default()
-        };
+        let bad = Settings { guid_timeout_ms: 10, guid_interval_ms: 20, ..Settings::default() };
         assert!(bad.validate().unwrap_err().contains("guid-timeout-ms"));
     }
 
@@ -331,10 +321,7 @@ mod tests {
         use clap::CommandFactory;
         for arg in Cli::command().get_arguments() {
             if let Some(env) = arg.get_env() {
-                assert!(
-                    KNOWN_ENV.contains(&env.to_str().unwrap()),
-                    "{env:?} missing from KNOWN_ENV"
-                );
+                assert!(KNOWN_ENV.contains(&env.to_str().unwrap()), "{env:?} missing from KNOWN_ENV");
             }
         }
     }

@@ -26,8 +26,7 @@ pub fn server_config(
     if chain.is_empty() {
         return Err(format!("tls-cert {}: no certificate found", cert.display()));
     }
-    let key =
-        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("tls-key {}: {e}", key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("tls-key {}: {e}", key.display()))?;
     if is_development_certificate(&chain[0]) && !listen.ip().is_loopback() && !allow_dev_cert {
         return Err(format!(
             "refusing to serve the development certificate on {listen}: it is for loopback only \
@@ -41,14 +40,13 @@ pub fn server_config(
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| format!("tls-cert/tls-key: {e}"))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // actix-http adds the protocols it serves (HTTP/1.1) itself; offering
+    // h2 here would let a client negotiate a protocol it cannot serve.
+    config.alpn_protocols.clear();
     Ok(config)
 }
 
 /// True when `leaf` is the repository's development certificate.
 pub fn is_development_certificate(leaf: &CertificateDer<'_>) -> bool {
-    CertificateDer::pem_slice_iter(DEV_CERT_PEM)
-        .flatten()
-        .next()
-        .is_some_and(|dev| dev.as_ref() == leaf.as_ref())
+    CertificateDer::pem_slice_iter(DEV_CERT_PEM).flatten().next().is_some_and(|dev| dev.as_ref() == leaf.as_ref())
 }

@@ -44,23 +44,14 @@ pub struct PollQuery {
     responses((status = 200, description = "An event, or null after the poll wait", body = EventResponse,
         headers(("Set-GUID" = String, description = "A rotated Guid (dynamic mode), when one was issued")))))]
 #[get("/agentevent/{agentid:[^/]*}")]
-async fn get_agent_event(
-    gateway: web::Data<Gateway>,
-    poller: Poller,
-    query: web::Query<PollQuery>,
-) -> ApiResult {
+async fn get_agent_event(gateway: web::Data<Gateway>, poller: Poller, query: web::Query<PollQuery>) -> ApiResult {
     let ack = match query.ack.as_deref() {
         None => None,
-        Some(text) => Some(
-            parse_decimal(text, 19)
-                .ok_or_else(|| ApiError::parameter("ack must be a sequence number"))?,
-        ),
+        Some(text) => {
+            Some(parse_decimal(text, 19).ok_or_else(|| ApiError::parameter("ack must be a sequence number"))?)
+        }
     };
     let answer = gateway.poll(&poller.0, ack).await?;
-    let body = EventResponse {
-        message: String::new(),
-        retcode: Retcode::Success,
-        event: answer.event,
-    };
+    let body = EventResponse { message: String::new(), retcode: Retcode::Success, event: answer.event };
     Ok(success(&body, answer.set_guid.as_ref()))
 }

@@ -22,8 +22,7 @@ pub struct Poller(pub Caller);
 /// Parses the `{agentid}` path segment (101–999999).
 pub fn agent_id(req: &HttpRequest) -> Result<WorkNo, ApiError> {
     let text = req.match_info().get("agentid").unwrap_or_default();
-    WorkNo::parse(text)
-        .ok_or_else(|| ApiError::parameter("agentid must be a work number from 101 to 999999"))
+    WorkNo::parse(text).ok_or_else(|| ApiError::parameter("agentid must be a work number from 101 to 999999"))
 }
 
 fn credentials(req: &HttpRequest) -> Result<(web::Data<Gateway>, WorkNo, String), ApiError> {
@@ -32,13 +31,7 @@ fn credentials(req: &HttpRequest) -> Result<(web::Data<Gateway>, WorkNo, String)
         .cloned()
         .ok_or_else(|| ApiError::business(Retcode::Internal, "gateway not configured"))?;
     let work_no = agent_id(req)?;
-    let guid = req
-        .headers()
-        .get("guid")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
+    let guid = req.headers().get("guid").and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or_default().to_owned();
     Ok((gateway, work_no, guid))
 }
 

@@ -25,27 +25,13 @@ pub struct BodyLimits {
 pub struct JsonBody(pub serde_json::Value);
 
 fn too_large(max: usize) -> ApiError {
-    ApiError::http(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        Retcode::MessageError,
-        format!("the body exceeds {max} bytes"),
-    )
+    ApiError::http(StatusCode::PAYLOAD_TOO_LARGE, Retcode::MessageError, format!("the body exceeds {max} bytes"))
 }
 
 fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
-    match req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or(""))
-    {
+    match req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("")) {
         None => Ok(()),
-        Some(v)
-            if v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json") =>
-        {
-            Ok(())
-        }
+        Some(v) if v.trim_start().to_ascii_lowercase().starts_with("application/json") => Ok(()),
         Some(_) => Err(ApiError::http(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Retcode::MessageError,
@@ -55,24 +41,13 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 fn declared_length(req: &HttpRequest) -> Option<usize> {
-    req.headers()
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
+    req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 async fn read(mut payload: Payload, max: usize) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::http(
-                StatusCode::BAD_REQUEST,
-                Retcode::MessageError,
-                e.to_string(),
-            )
-        })?;
+        let chunk = chunk.map_err(|e| ApiError::http(StatusCode::BAD_REQUEST, Retcode::MessageError, e.to_string()))?;
         if body.len() + chunk.len() > max {
             return Err(too_large(max));
         }
@@ -86,13 +61,9 @@ impl FromRequest for JsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<JsonBody, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limits = req.app_data::<web::Data<BodyLimits>>().map_or(
-            BodyLimits {
-                max_bytes: 16 * 1024,
-                deadline: Duration::from_secs(10),
-            },
-            |l| *l.get_ref(),
-        );
+        let limits = req
+            .app_data::<web::Data<BodyLimits>>()
+            .map_or(BodyLimits { max_bytes: 16 * 1024, deadline: Duration::from_secs(10) }, |l| *l.get_ref());
         let checked = check_content_type(req).and_then(|()| match declared_length(req) {
             Some(n) if n > limits.max_bytes => Err(too_large(limits.max_bytes)),
             _ => Ok(()),
@@ -100,9 +71,8 @@ impl FromRequest for JsonBody {
         let payload = payload.take();
         Box::pin(async move {
             checked?;
-            let body = tokio::time::timeout(limits.deadline, read(payload, limits.max_bytes))
-                .await
-                .map_err(|_| {
+            let body =
+                tokio::time::timeout(limits.deadline, read(payload, limits.max_bytes)).await.map_err(|_| {
                     ApiError::http(
                         StatusCode::REQUEST_TIMEOUT,
                         Retcode::MessageError,
@@ -113,11 +83,7 @@ impl FromRequest for JsonBody {
                 return Ok(JsonBody(serde_json::Value::Null));
             }
             serde_json::from_slice(&body).map(JsonBody).map_err(|e| {
-                ApiError::http(
-                    StatusCode::BAD_REQUEST,
-                    Retcode::MessageError,
-                    format!("malformed JSON body: {e}"),
-                )
+                ApiError::http(StatusCode::BAD_REQUEST, Retcode::MessageError, format!("malformed JSON body: {e}"))
             })
         })
     }

@@ -29,10 +29,7 @@ pub fn success<T: Serialize>(body: &T, set_guid: Option<&Guid>) -> HttpResponse 
     let mut response = respond(StatusCode::OK, Retcode::Success, body);
     if let Some(guid) = set_guid {
         if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&guid.set_guid_header()) {
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("set-guid"),
-                value,
-            );
+            response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("set-guid"), value);
         }
     }
     response
@@ -51,10 +48,7 @@ pub struct Plain {
 
 impl Plain {
     pub fn success() -> Plain {
-        Plain {
-            message: "success".into(),
-            retcode: Retcode::Success,
-        }
+        Plain { message: "success".into(), retcode: Retcode::Success }
     }
 }
 
@@ -74,11 +68,7 @@ pub struct CommandResponse {
 
 impl CommandResponse {
     pub fn success() -> CommandResponse {
-        CommandResponse {
-            message: "success".into(),
-            retcode: Retcode::Success,
-            result: Reserved {},
-        }
+        CommandResponse { message: "success".into(), retcode: Retcode::Success, result: Reserved {} }
     }
 }
 

@@ -22,20 +22,12 @@ pub type ApiResult = Result<HttpResponse, ApiError>;
 impl ApiError {
     /// A business outcome: HTTP 200 with a non-zero retcode.
     pub fn business(retcode: Retcode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::OK,
-            retcode,
-            message: message.into(),
-        }
+        ApiError { status: StatusCode::OK, retcode, message: message.into() }
     }
 
     /// A framework-level failure with its own HTTP status.
     pub fn http(status: StatusCode, retcode: Retcode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            retcode,
-            message: message.into(),
-        }
+        ApiError { status, retcode, message: message.into() }
     }
 
     /// A path or query parameter outside its documented range.
@@ -62,13 +54,6 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        respond(
-            self.status,
-            self.retcode,
-            &Plain {
-                message: self.message.clone(),
-                retcode: self.retcode,
-            },
-        )
+        respond(self.status, self.retcode, &Plain { message: self.message.clone(), retcode: self.retcode })
     }
 }

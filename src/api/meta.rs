@@ -16,11 +16,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
 #[get("/openapi.json")]
 async fn get_openapi(doc: web::Data<OpenApiText>) -> HttpResponse {
-    let mut response = HttpResponse::Ok()
-        .content_type("application/json")
-        .body(doc.0.clone());
-    response
-        .extensions_mut()
-        .insert(super::envelope::Outcome(crate::retcode::Retcode::Success));
+    let mut response = HttpResponse::Ok().content_type("application/json").body(doc.0.clone());
+    response.extensions_mut().insert(super::envelope::Outcome(crate::retcode::Retcode::Success));
     response
 }

@@ -19,10 +19,7 @@ use crate::retcode::Retcode;
 pub struct HeaderLimit(pub usize);
 
 fn header_bytes(req: &ServiceRequest) -> usize {
-    req.headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len() + 4)
-        .sum()
+    req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum()
 }
 
 /// One line per call: Huawei method name, agent, retcode, status, duration.
@@ -32,9 +29,7 @@ pub async fn call_log(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     let started = Instant::now();
-    let limit = req
-        .app_data::<web::Data<HeaderLimit>>()
-        .map_or(usize::MAX, |l| l.0);
+    let limit = req.app_data::<web::Data<HeaderLimit>>().map_or(usize::MAX, |l| l.0);
     let response = if header_bytes(&req) > limit {
         let error = ApiError::http(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -44,10 +39,7 @@ pub async fn call_log(
         let (http_req, _) = req.into_parts();
         ServiceResponse::new(http_req, error.error_response()).map_into_left_body()
     } else {
-        next.call(req)
-            .await?
-            .map_body(|_, body| body.boxed())
-            .map_into_right_body()
+        next.call(req).await?.map_body(|_, body| body.boxed()).map_into_right_body()
     };
     log_call(&response, started);
     Ok(response.map_body(|_, body| match body {
@@ -63,17 +55,16 @@ fn log_call<B>(response: &ServiceResponse<B>, started: Instant) {
     let req = response.request();
     let name = req
         .match_pattern()
-        .and_then(|p| {
-            req.app_data::<web::Data<RouteTable>>()
-                .and_then(|t| t.name(req.method(), &p))
-        })
+        .and_then(|p| req.app_data::<web::Data<RouteTable>>().and_then(|t| t.name(req.method(), &p)))
         .unwrap_or("unknown");
-    let agent = req.match_info().get("agentid").unwrap_or("-");
-    let retcode = response
-        .response()
-        .extensions()
-        .get::<Outcome>()
-        .map_or("-", |o| o.0.code());
+    // The segment is client text: log it only when it is a plain number, so
+    // no request can forge a log line.
+    let agent = req
+        .match_info()
+        .get("agentid")
+        .map(|a| if !a.is_empty() && a.len() <= 12 && a.bytes().all(|b| b.is_ascii_digit()) { a } else { "invalid" })
+        .unwrap_or("-");
+    let retcode = response.response().extensions().get::<Outcome>().map_or("-", |o| o.0.code());
     log::info!(
         "{name} agent={agent} retcode={retcode} status={} {:.3}ms",
         response.status().as_u16(),
@@ -83,13 +74,9 @@ fn log_call<B>(response: &ServiceResponse<B>, started: Instant) {
 
 /// Any error response that did not come through [`ApiError`] (an actix
 /// extractor or internal error) is replaced by the envelope.
-pub fn envelope_for_framework_errors<B>(
-    response: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
+pub fn envelope_for_framework_errors<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     if response.response().extensions().get::<Outcome>().is_some() {
-        return Ok(ErrorHandlerResponse::Response(
-            response.map_into_left_body(),
-        ));
+        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
     }
     let status = response.status();
     let retcode = match status {
@@ -98,13 +85,8 @@ pub fn envelope_for_framework_errors<B>(
         s if s.is_server_error() => Retcode::Internal,
         _ => Retcode::MessageError,
     };
-    let message = status
-        .canonical_reason()
-        .unwrap_or("request refused")
-        .to_owned();
+    let message = status.canonical_reason().unwrap_or("request refused").to_owned();
     let replacement = ApiError::http(status, retcode, message).error_response();
     let (req, _) = response.into_parts();
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, replacement).map_into_right_body(),
-    ))
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, replacement).map_into_right_body()))
 }

@@ -55,26 +55,19 @@ fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaA
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.service(
-        scope(BASE_PATH)
-            .configure(onlineagent::configure)
-            .configure(agentevent::configure),
-    )
-    .configure(meta::configure)
+    app.service(scope(BASE_PATH).configure(onlineagent::configure).configure(agentevent::configure))
+        .configure(meta::configure)
 }
 
 /// The OpenAPI document, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) =
-        register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    let (_, doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
     doc
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn openapi_json() -> String {
-    let mut text = openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serialises");
+    let mut text = openapi().to_pretty_json().expect("the OpenAPI document serialises");
     text.push('\n');
     text
 }
@@ -90,11 +83,7 @@ pub struct AppData {
 }
 
 impl AppData {
-    pub fn new(
-        gateway: Gateway,
-        body_limits: body::BodyLimits,
-        header_limit: HeaderLimit,
-    ) -> AppData {
+    pub fn new(gateway: Gateway, body_limits: body::BodyLimits, header_limit: HeaderLimit) -> AppData {
         let doc = openapi();
         AppData {
             gateway: web::Data::new(gateway),
@@ -118,9 +107,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let parameter_error = |err: &dyn std::fmt::Display| {
-        ApiError::parameter(format!("invalid parameter: {err}")).into()
-    };
+    let parameter_error = |err: &dyn std::fmt::Display| ApiError::parameter(format!("invalid parameter: {err}")).into();
     let (app, _) = register(
         App::new()
             .into_utoipa_app()
@@ -133,10 +120,7 @@ pub fn app(
     )
     .default_service(web::to(routes::unknown_route))
     .split_for_parts();
-    app.wrap(
-        actix_web::middleware::ErrorHandlers::new()
-            .default_handler(middleware::envelope_for_framework_errors),
-    )
-    .wrap(actix_web::middleware::from_fn(middleware::call_log))
-    .app_data(data.header_limit)
+    app.wrap(actix_web::middleware::ErrorHandlers::new().default_handler(middleware::envelope_for_framework_errors))
+        .wrap(actix_web::middleware::from_fn(middleware::call_log))
+        .app_data(data.header_limit)
 }

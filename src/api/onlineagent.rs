@@ -7,8 +7,7 @@ use utoipa::IntoParams;
 use super::auth::{agent_id, SignedIn};
 use super::body::JsonBody;
 use super::envelope::{
-    success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain,
-    SkillsResponse,
+    success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain, SkillsResponse,
 };
 use super::error::{ApiError, ApiResult};
 use super::params::{AgentPath, GuidHeader};
@@ -39,12 +38,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
         .service(hand_shake);
 }
 
-async fn sign_in(
-    gateway: &Gateway,
-    req: &actix_web::HttpRequest,
-    body: JsonBody,
-    force: bool,
-) -> ApiResult {
+async fn sign_in(gateway: &Gateway, req: &actix_web::HttpRequest, body: JsonBody, force: bool) -> ApiResult {
     let work_no = agent_id(req)?;
     let request = SignInRequest::from_json(&body.0)?;
     let done = gateway.sign_in(work_no, request, force).await?;
@@ -57,11 +51,7 @@ async fn sign_in(
         server_name: gateway.config().server_name.clone(),
         time_remaining: String::new(),
     };
-    let body = LoginResponse {
-        message: String::new(),
-        retcode: Retcode::Success,
-        result,
-    };
+    let body = LoginResponse { message: String::new(), retcode: Retcode::Success, result };
     Ok(success(&body, Some(&done.guid)))
 }
 
@@ -77,11 +67,7 @@ async fn sign_in(
         headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"))))
 )]
 #[put("/onlineagent/{agentid:[^/]*}")]
-async fn login(
-    gateway: web::Data<Gateway>,
-    req: actix_web::HttpRequest,
-    body: JsonBody,
-) -> ApiResult {
+async fn login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: JsonBody) -> ApiResult {
     sign_in(&gateway, &req, body, false).await
 }
 
@@ -96,11 +82,7 @@ async fn login(
         headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`"))))
 )]
 #[put("/onlineagent/{agentid:[^/]*}/forcelogin")]
-async fn force_login(
-    gateway: web::Data<Gateway>,
-    req: actix_web::HttpRequest,
-    body: JsonBody,
-) -> ApiResult {
+async fn force_login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: JsonBody) -> ApiResult {
     sign_in(&gateway, &req, body, true).await
 }
 
@@ -112,9 +94,7 @@ async fn force_login(
     responses((status = 200, description = "Signed out", body = CommandResponse)))]
 #[delete("/onlineagent/{agentid:[^/]*}/logout")]
 async fn logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    gateway
-        .sign_out(&agent.0, Ending::own(SignOutReason::NORMAL))
-        .await?;
+    gateway.sign_out(&agent.0, Ending::own(SignOutReason::NORMAL)).await?;
     Ok(success(&CommandResponse::success(), None))
 }
 
@@ -125,9 +105,7 @@ async fn logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
     responses((status = 200, description = "Signed out", body = Plain)))]
 #[delete("/onlineagent/{agentid:[^/]*}/forcelogout")]
 async fn force_logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    gateway
-        .sign_out(&agent.0, Ending::own(SignOutReason::NORMAL))
-        .await?;
+    gateway.sign_out(&agent.0, Ending::own(SignOutReason::NORMAL)).await?;
     Ok(success(&Plain::success(), None))
 }
 
@@ -156,12 +134,8 @@ async fn force_logout_with_reason(
     agent: SignedIn,
     path: web::Path<ReasonPath>,
 ) -> ApiResult {
-    let reason = SignOutReason::parse_client(&path.reason).ok_or_else(|| {
-        ApiError::business(
-            Retcode::SignOutParameter,
-            "reason must be an integer from 1 to 255",
-        )
-    })?;
+    let reason = SignOutReason::parse_client(&path.reason)
+        .ok_or_else(|| ApiError::business(Retcode::SignOutParameter, "reason must be an integer from 1 to 255"))?;
     gateway.sign_out(&agent.0, Ending::own(reason)).await?;
     Ok(success(&Plain::success(), None))
 }
@@ -201,15 +175,11 @@ pub struct BusyQuery {
 #[utoipa::path(operation_id = "sayBusy", tag = "onlineagent", params(AgentPath, BusyQuery, GuidHeader),
     responses((status = 200, description = "Busy; 000-002 for a bad reason", body = CommandResponse)))]
 #[post("/onlineagent/{agentid:[^/]*}/saybusy")]
-async fn say_busy(
-    gateway: web::Data<Gateway>,
-    agent: SignedIn,
-    query: web::Query<BusyQuery>,
-) -> ApiResult {
+async fn say_busy(gateway: web::Data<Gateway>, agent: SignedIn, query: web::Query<BusyQuery>) -> ApiResult {
     let reason = BusyReason::parse_client(query.reason.as_deref().unwrap_or(""))
         .ok_or_else(|| ApiError::parameter("reason must be empty, 0, or from 200 to 250"))?;
-    let prolong = parse_flag(query.prolong.as_deref())
-        .map_err(|()| ApiError::parameter("prolong must be true or false"))?;
+    let prolong =
+        parse_flag(query.prolong.as_deref()).map_err(|_| ApiError::parameter("prolong must be true or false"))?;
     run(&gateway, &agent, Command::SayBusy { reason, prolong }).await
 }
 
@@ -261,22 +231,13 @@ async fn rest(
     path: web::Path<RestPath>,
     query: web::Query<ProlongQuery>,
 ) -> ApiResult {
-    let seconds = RestSeconds::parse(&path.time)
-        .ok_or_else(|| ApiError::parameter("time must be from 1 to 86399 seconds"))?;
-    let cause = RestCause::parse(&path.restcause)
-        .ok_or_else(|| ApiError::parameter("restcause must be from 0 to 255"))?;
-    let prolong = parse_flag(query.prolong.as_deref())
-        .map_err(|()| ApiError::parameter("prolong must be true or false"))?;
-    run(
-        &gateway,
-        &agent,
-        Command::Rest {
-            seconds,
-            cause,
-            prolong,
-        },
-    )
-    .await
+    let seconds =
+        RestSeconds::parse(&path.time).ok_or_else(|| ApiError::parameter("time must be from 1 to 86399 seconds"))?;
+    let cause =
+        RestCause::parse(&path.restcause).ok_or_else(|| ApiError::parameter("restcause must be from 0 to 255"))?;
+    let prolong =
+        parse_flag(query.prolong.as_deref()).map_err(|_| ApiError::parameter("prolong must be true or false"))?;
+    run(&gateway, &agent, Command::Rest { seconds, cause, prolong }).await
 }
 
 /// Cancel rest
@@ -325,11 +286,7 @@ pub struct FlagPath {
 #[utoipa::path(operation_id = "setAgentAutoEnterIdle", tag = "onlineagent", params(FlagPath, GuidHeader),
     responses((status = 200, description = "Set; 000-002 for an empty or long flag", body = CommandResponse)))]
 #[post("/onlineagent/{agentid:[^/]*}/autoenteridle/{flag:[^/]*}")]
-async fn set_auto_enter_idle(
-    gateway: web::Data<Gateway>,
-    agent: SignedIn,
-    path: web::Path<FlagPath>,
-) -> ApiResult {
+async fn set_auto_enter_idle(gateway: web::Data<Gateway>, agent: SignedIn, path: web::Path<FlagPath>) -> ApiResult {
     gateway.set_auto_enter_idle(&agent.0, &path.flag).await?;
     Ok(success(&CommandResponse::success(), None))
 }
@@ -359,16 +316,11 @@ pub struct SkillQuery {
 
 fn parse_skill_ids(text: &str) -> Result<Vec<u32>, ApiError> {
     if text.len() > 4000 {
-        return Err(ApiError::parameter(
-            "skillid is longer than 4000 characters",
-        ));
+        return Err(ApiError::parameter("skillid is longer than 4000 characters"));
     }
     text.split(';')
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse()
-                .map_err(|_| ApiError::parameter("skillid must be skill ids separated by ';'"))
-        })
+        .map(|s| s.parse().map_err(|_| ApiError::parameter("skillid must be skill ids separated by ';'")))
         .collect()
 }
 
@@ -390,17 +342,8 @@ async fn reset_skill(
     if !matches!(query.phonelinkage.as_deref(), None | Some("0" | "1")) {
         return Err(ApiError::parameter("phonelinkage must be 0 or 1"));
     }
-    let skills = gateway
-        .reset_skills(&agent.0, path.autoflag == "true", requested)
-        .await?;
-    Ok(success(
-        &SkillsResponse {
-            message: "success".into(),
-            retcode: Retcode::Success,
-            result: skills,
-        },
-        None,
-    ))
+    let skills = gateway.reset_skills(&agent.0, path.autoflag == "true", requested).await?;
+    Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
 }
 
 /// Query configured skill queues
@@ -409,14 +352,7 @@ async fn reset_skill(
 #[get("/onlineagent/{agentid:[^/]*}/agentskills")]
 async fn query_agent_skills(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
     let skills = gateway.configured_skills(&agent.0).await?;
-    Ok(success(
-        &SkillsResponse {
-            message: "success".into(),
-            retcode: Retcode::Success,
-            result: skills,
-        },
-        None,
-    ))
+    Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
 }
 
 /// Get the agent's status
@@ -425,18 +361,8 @@ async fn query_agent_skills(gateway: web::Data<Gateway>, agent: SignedIn) -> Api
 #[get("/onlineagent/{agentid:[^/]*}/agentstatus")]
 async fn get_agent_status(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
     let view = gateway.status(&agent.0).await?;
-    let result = AgentStatus {
-        agent_state: view.state,
-        is_working: view.is_working,
-    };
-    Ok(success(
-        &AgentStatusResponse {
-            message: String::new(),
-            retcode: Retcode::Success,
-            result,
-        },
-        None,
-    ))
+    let result = AgentStatus { agent_state: view.state, is_working: view.is_working };
+    Ok(success(&AgentStatusResponse { message: String::new(), retcode: Retcode::Success, result }, None))
 }
 
 /// Heartbeat

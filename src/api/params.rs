@@ -19,9 +19,6 @@ pub struct AgentPath {
 pub struct GuidHeader {
     /// Session Guid: the value of `Set-GUID` after `JSESSIONID=`, from sign-in or,
     /// in dynamic mode, from the latest poll or handshake answer that carried one.
-    #[param(
-        rename = "Guid",
-        example = "279fe21d-2caa-4437-84c3-ab9e9dae20f5.AgentGateway0"
-    )]
+    #[param(rename = "Guid", example = "279fe21d-2caa-4437-84c3-ab9e9dae20f5.AgentGateway0")]
     guid: String,
 }

@@ -41,18 +41,9 @@ impl RouteTable {
             ];
             for (method, operation) in operations {
                 let Some(operation) = operation else { continue };
-                let name = operation
-                    .operation_id
-                    .clone()
-                    .unwrap_or_else(|| path.clone());
-                names.insert(
-                    (method.clone(), pattern.clone()),
-                    &*Box::leak(name.into_boxed_str()),
-                );
-                routes.push(Route {
-                    def: ResourceDef::new(pattern.as_str()),
-                    method,
-                });
+                let name = operation.operation_id.clone().unwrap_or_else(|| path.clone());
+                names.insert((method.clone(), pattern.clone()), &*Box::leak(name.into_boxed_str()));
+                routes.push(Route { def: ResourceDef::new(pattern.as_str()), method });
             }
         }
         RouteTable { routes, names }
@@ -60,27 +51,18 @@ impl RouteTable {
 
     /// The Huawei method name (the OpenAPI operation id) of a matched route.
     pub fn name(&self, method: &Method, pattern: &str) -> Option<&'static str> {
-        self.names
-            .get(&(method.clone(), pattern.to_owned()))
-            .copied()
+        self.names.get(&(method.clone(), pattern.to_owned())).copied()
     }
 
     /// Methods served at `path`.
     fn allowed(&self, path: &str) -> Vec<Method> {
-        self.routes
-            .iter()
-            .filter(|r| r.def.is_match(path))
-            .map(|r| r.method.clone())
-            .collect()
+        self.routes.iter().filter(|r| r.def.is_match(path)).map(|r| r.method.clone()).collect()
     }
 }
 
 /// Answers requests no route took: 405 when the path exists with other
 /// methods, 404 otherwise; both in the envelope.
-pub async fn unknown_route(
-    req: HttpRequest,
-    table: web::Data<RouteTable>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn unknown_route(req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
     let allowed = table.allowed(req.path());
     if allowed.is_empty() {
         return Err(ApiError::http(
@@ -93,11 +75,7 @@ pub async fn unknown_route(
     let error = ApiError::http(
         StatusCode::METHOD_NOT_ALLOWED,
         Retcode::WrongMethod,
-        format!(
-            "{} is not supported here; use {}",
-            req.method(),
-            list.join(", ")
-        ),
+        format!("{} is not supported here; use {}", req.method(), list.join(", ")),
     );
     let mut response = actix_web::ResponseError::error_response(&error);
     if let Ok(value) = header::HeaderValue::from_str(&list.join(", ")) {

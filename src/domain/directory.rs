@@ -114,25 +114,17 @@ impl Directory {
             PasswordHash::new(&record.password_hash)
                 .map_err(|e| format!("agent {work_no}: password_hash is not a PHC string: {e}"))?;
             if let Some(unknown) = record.skills.iter().find(|s| !skills.contains_key(s)) {
-                return Err(format!(
-                    "agent {work_no}: skill {unknown} is not declared in [[skills]]"
-                ));
+                return Err(format!("agent {work_no}: skill {unknown} is not declared in [[skills]]"));
             }
             if (record.role == Role::Inspector) != record.scope.is_some() {
-                return Err(format!(
-                    "agent {work_no}: inspectors need a scope, agents must not have one"
-                ));
+                return Err(format!("agent {work_no}: inspectors need a scope, agents must not have one"));
             }
             if agents.insert(work_no, record).is_some() {
                 return Err(format!("agent {work_no} is listed twice"));
             }
         }
         let decoy_hash = hash_password("decoy password that matches nothing")?;
-        Ok(Directory {
-            agents,
-            skills,
-            decoy_hash,
-        })
+        Ok(Directory { agents, skills, decoy_hash })
     }
 
     pub fn get(&self, work_no: WorkNo) -> Option<&AgentRecord> {
@@ -159,11 +151,7 @@ impl Directory {
             None => (self.decoy_hash.as_str(), false),
         };
         let ok = PasswordHash::new(hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
         ok && known
     }
@@ -172,10 +160,7 @@ impl Directory {
 /// Hashes a password with Argon2id (m=19 MiB, t=2, p=1) and a random salt.
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut rand_core::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -187,26 +172,13 @@ mod tests {
         let dir = Directory::parse(DEMO_DIRECTORY).unwrap();
         assert_eq!(dir.len(), 42);
         let a = dir.get(WorkNo::new(205).unwrap()).unwrap();
-        assert_eq!(
-            (a.group, a.skills.clone(), a.phones.clone()),
-            (2, vec![2, 3], vec!["7205".to_string()])
-        );
-        assert_eq!(
-            dir.get(WorkNo::new(999).unwrap())
-                .unwrap()
-                .scope
-                .as_ref()
-                .unwrap()
-                .all,
-            true
-        );
+        assert_eq!((a.group, a.skills.clone(), a.phones.clone()), (2, vec![2, 3], vec!["7205".to_string()]));
+        assert!(dir.get(WorkNo::new(999).unwrap()).unwrap().scope.as_ref().unwrap().all);
     }
 
     #[test]
     fn unknown_keys_are_refused_with_their_name() {
-        let err =
-            Directory::parse("[[agents]]\nwork_no = 101\npassword_hash = \"x\"\ncolour = 1\n")
-                .unwrap_err();
+        let err = Directory::parse("[[agents]]\nwork_no = 101\npassword_hash = \"x\"\ncolour = 1\n").unwrap_err();
         assert!(err.contains("colour"), "{err}");
     }
 

@@ -40,12 +40,7 @@ pub enum Content {
 impl Content {
     /// An object of string values, the form Huawei uses for its payloads.
     pub fn fields<const N: usize>(pairs: [(&str, String); N]) -> Content {
-        Content::Object(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), Value::String(v)))
-                .collect(),
-        )
+        Content::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), Value::String(v))).collect())
     }
 }
 
@@ -54,25 +49,15 @@ impl utoipa::PartialSchema for Content {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
         OneOfBuilder::new()
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::Null)
-                    .description(Some("No data")),
-            )
+            .item(ObjectBuilder::new().schema_type(Type::Null).description(Some("No data")))
             .item(
                 ObjectBuilder::new()
                     .schema_type(Type::Object)
                     .additional_properties(Some(AdditionalProperties::FreeForm(true)))
                     .description(Some("Event data; Huawei's fields are strings")),
             )
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .description(Some("A bare value, e.g. a call id")),
-            )
-            .description(Some(
-                "Polymorphic event data: null, an object, or a string (reference §4.4)",
-            ))
+            .item(ObjectBuilder::new().schema_type(Type::String).description(Some("A bare value, e.g. a call id")))
+            .description(Some("Polymorphic event data: null, an object, or a string (reference §4.4)"))
             .into()
     }
 }
@@ -132,23 +117,12 @@ pub struct EventQueue {
 
 impl EventQueue {
     pub fn new(capacity: usize) -> Self {
-        EventQueue {
-            events: VecDeque::new(),
-            next_seq: 1,
-            capacity: capacity.max(1),
-            dropped_total: 0,
-        }
+        EventQueue { events: VecDeque::new(), next_seq: 1, capacity: capacity.max(1), dropped_total: 0 }
     }
 
     /// Appends an event. When the queue is full the oldest event is dropped
     /// and the gap is recorded on the event that is then oldest.
-    pub fn push(
-        &mut self,
-        kind: &'static str,
-        work_no: WorkNo,
-        content: Content,
-        now_ms: u64,
-    ) -> u64 {
+    pub fn push(&mut self, kind: &'static str, work_no: WorkNo, content: Content, now_ms: u64) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         let mut carried = 0;
@@ -241,11 +215,7 @@ mod tests {
             q.push(names::READY, agent(), Content::Null, 0);
         }
         assert_eq!(q.next(true).map(|e| e.seq), Some(1));
-        assert_eq!(
-            q.next(true).map(|e| e.seq),
-            Some(1),
-            "unacknowledged event is re-sent"
-        );
+        assert_eq!(q.next(true).map(|e| e.seq), Some(1), "unacknowledged event is re-sent");
         q.ack(1).unwrap();
         assert_eq!(q.next(true).map(|e| e.seq), Some(2));
         assert_eq!(q.ack(9), Err(AckAhead { last_issued: 3 }));
@@ -258,9 +228,6 @@ mod tests {
         let s = |c: &Content| serde_json::to_string(c).unwrap();
         assert_eq!(s(&Content::Null), "null");
         assert_eq!(s(&Content::Text("1-2".into())), "\"1-2\"");
-        assert_eq!(
-            s(&Content::fields([("reason", "200".into())])),
-            r#"{"reason":"200"}"#
-        );
+        assert_eq!(s(&Content::fields([("reason", "200".into())])), r#"{"reason":"200"}"#);
     }
 }

@@ -74,10 +74,7 @@ pub struct Ending {
 impl Ending {
     /// The agent signing itself out.
     pub fn own(reason: SignOutReason) -> Ending {
-        Ending {
-            reason: reason.code(),
-            initiator: "self".into(),
-        }
+        Ending { reason: reason.code(), initiator: "self".into() }
     }
 }
 
@@ -140,10 +137,7 @@ impl Gateway {
         mut f: impl FnMut(&mut AgentSlot) -> R + Send,
     ) -> Result<R, Failure> {
         let mut out = None;
-        self.0
-            .store
-            .update(work_no, &mut |slot| out = Some(f(slot)))
-            .await?;
+        self.0.store.update(work_no, &mut |slot| out = Some(f(slot))).await?;
         Ok(out.expect("store ran the update"))
     }
 
@@ -165,40 +159,22 @@ impl Gateway {
 
     /// Finds the session a Guid belongs to. Ended sessions are accepted only
     /// where `allow_ended` (the final poll).
-    pub async fn authenticate(
-        &self,
-        work_no: WorkNo,
-        guid: &str,
-        allow_ended: bool,
-    ) -> Result<Caller, Failure> {
+    pub async fn authenticate(&self, work_no: WorkNo, guid: &str, allow_ended: bool) -> Result<Caller, Failure> {
         if guid.is_empty() || guid.len() > Guid::MAX_LEN {
-            return Err(Failure::new(
-                Retcode::NoPermission,
-                "the Guid header is missing or malformed",
-            ));
+            return Err(Failure::new(Retcode::NoPermission, "the Guid header is missing or malformed"));
         }
-        let role = self
-            .directory()
-            .get(work_no)
-            .map_or(Role::Agent, |r| r.role);
+        let role = self.directory().get(work_no).map_or(Role::Agent, |r| r.role);
         let now = now_ms();
         self.with_slot(work_no, |slot| {
             let signed_in = slot.live.is_some();
             match slot.by_guid(guid, now) {
-                Some((s, m)) if s.ended.is_none() || allow_ended => Ok(Caller {
-                    work_no,
-                    session: s.id,
-                    role,
-                    guid: m,
-                }),
-                Some(_) => Err(Failure::new(
-                    Retcode::NotSignedIn,
-                    "this session has been signed out",
-                )),
-                None if signed_in => Err(Failure::new(
-                    Retcode::NoPermission,
-                    "the Guid is expired or not this agent's",
-                )),
+                Some((s, m)) if s.ended.is_none() || (allow_ended && !s.is_delivered()) => {
+                    Ok(Caller { work_no, session: s.id, role, guid: m })
+                }
+                Some(_) => Err(Failure::new(Retcode::NotSignedIn, "this session has been signed out")),
+                None if signed_in => {
+                    Err(Failure::new(Retcode::NoPermission, "the Guid is expired or not this agent's"))
+                }
                 None => Err(not_signed_in()),
             }
         })
@@ -211,20 +187,12 @@ impl Gateway {
         if self.0.claims.lock().insert(work_no) {
             Ok(Claim(self, work_no))
         } else {
-            Err(Failure::new(
-                Retcode::RepeatedCall,
-                "a sign-in for this agent is still in progress",
-            ))
+            Err(Failure::new(Retcode::RepeatedCall, "a sign-in for this agent is still in progress"))
         }
     }
 
     async fn check_password(&self, work_no: WorkNo, password: String) -> Result<bool, Failure> {
-        let _permit = self
-            .0
-            .hashing
-            .acquire()
-            .await
-            .map_err(|_| Failure::of(Retcode::Internal))?;
+        let _permit = self.0.hashing.acquire().await.map_err(|_| Failure::of(Retcode::Internal))?;
         let gateway = self.clone();
         tokio::task::spawn_blocking(move || gateway.directory().verify_password(work_no, &password))
             .await
@@ -233,38 +201,16 @@ impl Gateway {
 
     /// Signs an agent in. With `force`, an existing session is displaced
     /// (reason 264) instead of refused with 100-002.
-    pub async fn sign_in(
-        &self,
-        work_no: WorkNo,
-        request: SignInRequest,
-        force: bool,
-    ) -> Result<SignedIn, Failure> {
+    pub async fn sign_in(&self, work_no: WorkNo, request: SignInRequest, force: bool) -> Result<SignedIn, Failure> {
         let _claim = self.claim(work_no)?;
-        if !self
-            .check_password(work_no, request.password.clone())
-            .await?
-        {
-            return Err(Failure::new(
-                Retcode::WrongPassword,
-                "wrong work number or password",
-            ));
+        if !self.check_password(work_no, request.password.clone()).await? {
+            return Err(Failure::new(Retcode::WrongPassword, "wrong work number or password"));
         }
-        let record = self
-            .directory()
-            .get(work_no)
-            .ok_or_else(|| Failure::of(Retcode::WrongPassword))?;
+        let record = self.directory().get(work_no).ok_or_else(|| Failure::of(Retcode::WrongPassword))?;
         match (&request.phone, record.role) {
-            (None, Role::Agent) => {
-                return Err(Failure::new(
-                    Retcode::SignInParameter,
-                    "phonenum is required",
-                ))
-            }
+            (None, Role::Agent) => return Err(Failure::new(Retcode::SignInParameter, "phonenum is required")),
             (Some(phone), _) if !record.phones.contains(phone) => {
-                return Err(Failure::new(
-                    Retcode::PhoneNotAllowed,
-                    "this phone number is not configured for the agent",
-                ))
+                return Err(Failure::new(Retcode::PhoneNotAllowed, "this phone number is not configured for the agent"))
             }
             _ => {}
         }
@@ -281,16 +227,11 @@ impl Gateway {
             .with_slot(work_no, |slot| {
                 let displaced = slot.live.as_ref().map(|s| s.id);
                 if displaced.is_some() && !force {
-                    return Err(Failure::new(
-                        Retcode::AlreadySignedIn,
-                        "agent already signed in; use forcelogin",
-                    ));
+                    return Err(Failure::new(Retcode::AlreadySignedIn, "agent already signed in; use forcelogin"));
                 }
                 if displaced.is_some() {
-                    let ending = Ending {
-                        reason: SignOutReason::DISPLACED.code(),
-                        initiator: "system:forcelogin".into(),
-                    };
+                    let ending =
+                        Ending { reason: SignOutReason::DISPLACED.code(), initiator: "system:forcelogin".into() };
                     end_live(slot, &ending, now_ms(), linger);
                 }
                 slot.live = Some(session.clone());
@@ -303,13 +244,7 @@ impl Gateway {
         Ok(signed_in)
     }
 
-    fn new_session(
-        &self,
-        id: SessionId,
-        work_no: WorkNo,
-        request: &SignInRequest,
-        skills: Vec<u32>,
-    ) -> Session {
+    fn new_session(&self, id: SessionId, work_no: WorkNo, request: &SignInRequest, skills: Vec<u32>) -> Session {
         let now = now_ms();
         let (state, events) = request.status.enter();
         let mut session = Session {
@@ -349,16 +284,21 @@ impl Gateway {
     /// Signs the caller's session out, queueing `AgentOther_ShutdownService`.
     pub async fn sign_out(&self, caller: &Caller, ending: Ending) -> Result<(), Failure> {
         let linger = self.config().heartbeat_timeout_ms;
-        self.with_slot(caller.work_no, |slot| match slot.live_if(caller.session) {
-            Some(_) => {
-                end_live(slot, &ending, now_ms(), linger);
-                Ok(())
-            }
-            None => Err(not_signed_in()),
-        })
-        .await??;
+        let evicted = self
+            .with_slot(caller.work_no, |slot| match slot.live_if(caller.session) {
+                Some(_) => Ok(end_live(slot, &ending, now_ms(), linger)),
+                None => Err(not_signed_in()),
+            })
+            .await??;
         self.0.store.wake(caller.session);
+        self.forget_evicted(evicted);
         Ok(())
+    }
+
+    fn forget_evicted(&self, evicted: Option<SessionId>) {
+        if let Some(id) = evicted {
+            self.0.store.forget(id);
+        }
     }
 
     // ----- state commands ---------------------------------------------------
@@ -367,20 +307,15 @@ impl Gateway {
     pub async fn command(&self, caller: &Caller, command: Command) -> Result<(), Failure> {
         let rest = self
             .with_live(caller, |session, now| {
-                let transition =
-                    apply(session.state, command).map_err(|refusal| match refusal {
-                        Refusal::NotAllowed => Failure::new(
-                            Retcode::StateNotAllowed,
-                            format!(
-                                "not allowed in the current state ({})",
-                                session.state.code()
-                            ),
-                        ),
-                        Refusal::ProlongRequired => Failure::new(
-                            Retcode::BadParameter,
-                            "already in this state: send prolong=true to change it",
-                        ),
-                    })?;
+                let transition = apply(session.state, command).map_err(|refusal| match refusal {
+                    Refusal::NotAllowed => Failure::new(
+                        Retcode::StateNotAllowed,
+                        format!("not allowed in the current state ({})", session.state.code()),
+                    ),
+                    Refusal::ProlongRequired => {
+                        Failure::new(Retcode::BadParameter, "already in this state: send prolong=true to change it")
+                    }
+                })?;
                 session.state = transition.next;
                 session.state_since = now;
                 for (kind, content) in transition.events {
@@ -409,8 +344,7 @@ impl Gateway {
             tokio::time::sleep(Duration::from_secs(u64::from(seconds))).await;
             let reminded = gateway
                 .with_live(&caller, |session, now| {
-                    let due = session.rest_epoch == epoch
-                        && matches!(session.state, AgentState::Rest { .. });
+                    let due = session.rest_epoch == epoch && matches!(session.state, AgentState::Rest { .. });
                     if due {
                         session.push(names::REST_TIMEOUT, Content::Null, now);
                     }
@@ -427,10 +361,7 @@ impl Gateway {
     /// (1–5 characters) to wrap-up.
     pub async fn set_auto_enter_idle(&self, caller: &Caller, flag: &str) -> Result<(), Failure> {
         if flag.is_empty() || flag.chars().count() > 5 {
-            return Err(Failure::new(
-                Retcode::BadParameter,
-                "flag must be 1-5 characters",
-            ));
+            return Err(Failure::new(Retcode::BadParameter, "flag must be 1-5 characters"));
         }
         let on = flag == "true";
         self.with_live(caller, |session, _| {
@@ -442,25 +373,10 @@ impl Gateway {
 
     /// `resetskill`: signs the agent in to all configured queues (`auto`)
     /// or to the configured ones among `requested`. Returns the result.
-    pub async fn reset_skills(
-        &self,
-        caller: &Caller,
-        auto: bool,
-        requested: Vec<u32>,
-    ) -> Result<Vec<Skill>, Failure> {
-        let configured = self
-            .directory()
-            .get(caller.work_no)
-            .map(|r| r.skills.clone())
-            .unwrap_or_default();
-        let chosen: Vec<u32> = configured
-            .into_iter()
-            .filter(|id| auto || requested.contains(id))
-            .collect();
-        let skills = chosen
-            .iter()
-            .filter_map(|id| self.directory().skill(*id).cloned())
-            .collect();
+    pub async fn reset_skills(&self, caller: &Caller, auto: bool, requested: Vec<u32>) -> Result<Vec<Skill>, Failure> {
+        let configured = self.directory().get(caller.work_no).map(|r| r.skills.clone()).unwrap_or_default();
+        let chosen: Vec<u32> = configured.into_iter().filter(|id| auto || requested.contains(id)).collect();
+        let skills = chosen.iter().filter_map(|id| self.directory().skill(*id).cloned()).collect();
         self.with_live(caller, |session, _| {
             session.skills = chosen.clone();
             Ok(())
@@ -472,26 +388,13 @@ impl Gateway {
     /// The skill queues configured for the caller.
     pub async fn configured_skills(&self, caller: &Caller) -> Result<Vec<Skill>, Failure> {
         self.with_live(caller, |_, _| Ok(())).await?;
-        let ids = self
-            .directory()
-            .get(caller.work_no)
-            .map(|r| r.skills.clone())
-            .unwrap_or_default();
-        Ok(ids
-            .iter()
-            .filter_map(|id| self.directory().skill(*id).cloned())
-            .collect())
+        let ids = self.directory().get(caller.work_no).map(|r| r.skills.clone()).unwrap_or_default();
+        Ok(ids.iter().filter_map(|id| self.directory().skill(*id).cloned()).collect())
     }
 
     /// The caller's own state.
     pub async fn status(&self, caller: &Caller) -> Result<StatusView, Failure> {
-        self.with_live(caller, |session, _| {
-            Ok(StatusView {
-                state: session.state.code(),
-                is_working: false,
-            })
-        })
-        .await
+        self.with_live(caller, |session, _| Ok(StatusView { state: session.state.code(), is_working: false })).await
     }
 
     /// Heartbeat: keeps the session alive and, in dynamic mode, hands out a
@@ -513,8 +416,7 @@ impl Gateway {
         let generation = self.begin_poll(caller, ack).await?;
         self.0.store.wake(caller.session);
         let waker = self.0.store.waker(caller.session);
-        let deadline =
-            tokio::time::Instant::now() + Duration::from_millis(self.config().poll_wait_ms);
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(self.config().poll_wait_ms);
         loop {
             let notified = waker.notified();
             tokio::pin!(notified);
@@ -546,10 +448,7 @@ impl Gateway {
                 session.queue.ack(seq).map_err(|ahead| {
                     Failure::new(
                         Retcode::BadParameter,
-                        format!(
-                            "ack {seq} is ahead of the last event issued ({})",
-                            ahead.last_issued
-                        ),
+                        format!("ack {seq} is ahead of the last event issued ({})", ahead.last_issued),
                     )
                 })?;
                 session.acking = true;
@@ -564,15 +463,10 @@ impl Gateway {
 
     /// Takes the next event for a poll of `generation`; at the deadline
     /// (`final_check`) also finishes the poll when nothing is queued.
-    async fn take_event(
-        &self,
-        caller: &Caller,
-        generation: u64,
-        final_check: bool,
-    ) -> Result<Step, Failure> {
+    async fn take_event(&self, caller: &Caller, generation: u64, final_check: bool) -> Result<Step, Failure> {
         let policy = self.config().guid;
         let now = now_ms();
-        let (step, dropped) = self
+        let (step, finished) = self
             .with_slot(caller.work_no, |slot| {
                 let Some(session) = slot.by_id(caller.session) else {
                     return (Step::Gone, false);
@@ -580,20 +474,20 @@ impl Gateway {
                 if session.poll_generation != generation {
                     return (Step::Answer(PollAnswer::default()), false);
                 }
+                if session.is_delivered() {
+                    return (Step::Gone, false);
+                }
                 let event = session.queue.next(session.acking);
-                if session.ended.is_some() {
-                    let finished = session.queue.is_empty() && (event.is_some() || !session.acking);
+                if let Some(ending) = session.ended.as_mut() {
+                    // Without ack the final event is delivered once sent; an
+                    // acking client is done once it acknowledged everything.
+                    // The session stays as a tombstone so its Guids get 100-006.
+                    let finished = event.is_none() || (session.queue.is_empty() && !session.acking);
+                    ending.delivered = finished;
                     let step = match event {
-                        Some(event) => Step::Answer(PollAnswer {
-                            event: Some(event),
-                            set_guid: None,
-                        }),
+                        Some(event) => Step::Answer(PollAnswer { event: Some(event), set_guid: None }),
                         None => Step::Gone,
                     };
-                    let (finished, id) = (finished || matches!(step, Step::Gone), session.id);
-                    if finished {
-                        slot.drop_ended(id);
-                    }
                     return (step, finished);
                 }
                 if event.is_none() && !final_check {
@@ -605,7 +499,7 @@ impl Gateway {
                 (Step::Answer(PollAnswer { event, set_guid }), false)
             })
             .await?;
-        if dropped {
+        if finished {
             self.0.store.forget(caller.session);
         }
         Ok(step)
@@ -624,15 +518,9 @@ impl Gateway {
                 .with_slot(work_no, |slot| {
                     let before: Vec<SessionId> = slot.ended.iter().map(|s| s.id).collect();
                     slot.drop_expired(now);
-                    let expired: Vec<SessionId> = before
-                        .into_iter()
-                        .filter(|id| !slot.ended.iter().any(|s| s.id == *id))
-                        .collect();
-                    let silent = slot
-                        .live
-                        .as_ref()
-                        .filter(|s| s.is_silent(now, timeout))
-                        .map(|s| s.id);
+                    let expired: Vec<SessionId> =
+                        before.into_iter().filter(|id| !slot.ended.iter().any(|s| s.id == *id)).collect();
+                    let silent = slot.live.as_ref().filter(|s| s.is_silent(now, timeout)).map(|s| s.id);
                     if silent.is_some() {
                         let ending = Ending {
                             reason: SignOutReason::HEARTBEAT_TIMEOUT.code(),
@@ -662,20 +550,18 @@ enum Step {
     Gone,
 }
 
-/// Rotates the Guid when due; returns the Guid the client must switch to,
-/// also when it presented the previous one (it missed the rotation).
-fn rotation(
-    session: &mut Session,
-    presented: GuidMatch,
-    policy: &GuidPolicy,
-    now: u64,
-) -> Option<Guid> {
-    let rotated = session.guids.rotate_if_due(policy, now);
+/// Rotates the Guid when due; returns the Guid the client must switch to.
+/// A client that presents the previous Guid missed a rotation: it is sent
+/// the current one again instead of a further rotation, so a lost answer
+/// can never cost it the session.
+fn rotation(session: &mut Session, presented: GuidMatch, policy: &GuidPolicy, now: u64) -> Option<Guid> {
+    let rotated = presented == GuidMatch::Current && session.guids.rotate_if_due(policy, now);
     (rotated || presented == GuidMatch::Previous).then(|| session.guids.current().clone())
 }
 
 /// Ends the live session: final event, then it moves to the ended list.
-fn end_live(slot: &mut AgentSlot, ending: &Ending, now: u64, linger_ms: u64) {
+/// Returns an ended session evicted to make room (its waker must go).
+fn end_live(slot: &mut AgentSlot, ending: &Ending, now: u64, linger_ms: u64) -> Option<SessionId> {
     if let Some(session) = slot.live.as_mut() {
         let content = Content::fields([
             ("loginTime", session.login_time.to_string()),
@@ -685,5 +571,5 @@ fn end_live(slot: &mut AgentSlot, ending: &Ending, now: u64, linger_ms: u64) {
         session.push(names::SHUTDOWN_SERVICE, content, now);
         session.end(ending.reason, now, linger_ms);
     }
-    slot.retire_live();
+    slot.retire_live()
 }

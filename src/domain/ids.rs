@@ -19,9 +19,7 @@ impl WorkNo {
     }
 
     pub fn new(value: u32) -> Option<WorkNo> {
-        (Self::MIN..=Self::MAX)
-            .contains(&value)
-            .then_some(WorkNo(value))
+        (Self::MIN..=Self::MAX).contains(&value).then_some(WorkNo(value))
     }
 
     pub fn get(self) -> u32 {
@@ -90,9 +88,7 @@ mod tests {
 
     #[test]
     fn work_numbers_outside_101_to_999999_are_rejected() {
-        for bad in [
-            "", "100", "1000000", "-101", "+101", "10 1", "1e3", "abc", "101.0",
-        ] {
+        for bad in ["", "100", "1000000", "-101", "+101", "10 1", "1e3", "abc", "101.0"] {
             assert!(WorkNo::parse(bad).is_none(), "{bad:?} should be rejected");
         }
         assert_eq!(WorkNo::parse("101").map(WorkNo::get), Some(101));

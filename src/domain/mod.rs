@@ -26,10 +26,7 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: Retcode, detail: impl Into<Cow<'static, str>>) -> Failure {
-        Failure {
-            code,
-            detail: detail.into(),
-        }
+        Failure { code, detail: detail.into() }
     }
 
     /// With the code's default text.
@@ -47,8 +44,5 @@ impl From<crate::store::StoreError> for Failure {
 
 /// Wall-clock time in epoch milliseconds.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -83,13 +83,17 @@ impl RestCause {
     }
 }
 
+/// A flag that is neither `true` nor `false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAFlag;
+
 /// A `prolong` query flag. Absent is `None`; only `true`/`false` are valid.
-pub fn parse_flag(text: Option<&str>) -> Result<Option<bool>, ()> {
+pub fn parse_flag(text: Option<&str>) -> Result<Option<bool>, NotAFlag> {
     match text {
         None => Ok(None),
         Some(t) if t.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Some(t) if t.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(_) => Err(()),
+        Some(_) => Err(NotAFlag),
     }
 }
 
@@ -100,15 +104,10 @@ mod tests {
 
     #[test]
     fn documented_bad_reasons_are_rejected() {
-        for bad in [
-            "0", "256", "-1", "abc", "1.5", "65536", "", " 1", "9e9", "١",
-        ] {
+        for bad in ["0", "256", "-1", "abc", "1.5", "65536", "", " 1", "9e9", "١"] {
             assert!(SignOutReason::parse_client(bad).is_none(), "{bad:?}");
         }
-        assert_eq!(
-            SignOutReason::parse_client("001").map(|r| r.code()),
-            Some(1)
-        );
+        assert_eq!(SignOutReason::parse_client("001").map(|r| r.code()), Some(1));
     }
 
     #[test]

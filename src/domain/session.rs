@@ -5,9 +5,7 @@ use super::ids::{Guid, SessionId, WorkNo};
 use super::state::AgentState;
 
 /// Static (AUTHMODE 1) or dynamic (AUTHMODE 2) Guids.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
     Static,
@@ -40,11 +38,7 @@ pub struct GuidSet {
 
 impl GuidSet {
     pub fn new(node: u16, now: u64) -> Self {
-        GuidSet {
-            current: Guid::generate(node),
-            issued_at: now,
-            previous: None,
-        }
+        GuidSet { current: Guid::generate(node), issued_at: now, previous: None }
     }
 
     pub fn current(&self) -> &Guid {
@@ -58,9 +52,7 @@ impl GuidSet {
             return Some(GuidMatch::Current);
         }
         match &self.previous {
-            Some((guid, expires)) if now < *expires && guid.matches(presented) => {
-                Some(GuidMatch::Previous)
-            }
+            Some((guid, expires)) if now < *expires && guid.matches(presented) => Some(GuidMatch::Previous),
             _ => None,
         }
     }
@@ -105,6 +97,9 @@ pub struct Ending {
     pub at: u64,
     /// Freed after this time even if the final events were never fetched.
     pub linger_until: u64,
+    /// The final events were delivered: the Guids now get 100-006
+    /// everywhere, until the session is freed.
+    pub delivered: bool,
 }
 
 /// One sign-in of one agent.
@@ -141,14 +136,15 @@ impl Session {
         now >= self.last_heartbeat.max(self.poll_until) + heartbeat_timeout_ms
     }
 
+    /// True once an ended session has handed out its final events.
+    pub fn is_delivered(&self) -> bool {
+        self.ended.as_ref().is_some_and(|e| e.delivered)
+    }
+
     /// Ends the session: the Guids stop working everywhere but the final poll.
     pub fn end(&mut self, reason: u16, now: u64, linger_ms: u64) {
         self.guids.freeze();
-        self.ended = Some(Ending {
-            reason,
-            at: now,
-            linger_until: now + linger_ms,
-        });
+        self.ended = Some(Ending { reason, at: now, linger_until: now + linger_ms, delivered: false });
     }
 }
 
@@ -171,23 +167,14 @@ impl AgentSlot {
 
     /// The session (live or ended) that `guid` belongs to.
     pub fn by_guid(&mut self, guid: &str, now: u64) -> Option<(&mut Session, GuidMatch)> {
-        if let Some(found) = self
-            .live
-            .as_mut()
-            .and_then(|s| s.guids.check(guid, now).map(|m| (s, m)))
-        {
+        if let Some(found) = self.live.as_mut().and_then(|s| s.guids.check(guid, now).map(|m| (s, m))) {
             return Some(found);
         }
-        self.ended
-            .iter_mut()
-            .find_map(|s| s.guids.check(guid, now).map(|m| (s, m)))
+        self.ended.iter_mut().find_map(|s| s.guids.check(guid, now).map(|m| (s, m)))
     }
 
     pub fn by_id(&mut self, id: SessionId) -> Option<&mut Session> {
-        self.live
-            .iter_mut()
-            .chain(self.ended.iter_mut())
-            .find(|s| s.id == id)
+        self.live.iter_mut().chain(self.ended.iter_mut()).find(|s| s.id == id)
     }
 
     /// The live session, if it is `id`.
@@ -195,23 +182,17 @@ impl AgentSlot {
         self.live.as_mut().filter(|s| s.id == id)
     }
 
-    /// Moves the live session to the ended list.
-    pub fn retire_live(&mut self) {
-        if let Some(session) = self.live.take() {
-            if self.ended.len() >= MAX_ENDED_SESSIONS {
-                self.ended.remove(0);
-            }
-            self.ended.push(session);
-        }
-    }
-
-    pub fn drop_ended(&mut self, id: SessionId) {
-        self.ended.retain(|s| s.id != id);
+    /// Moves the live session to the ended list; returns the id of an
+    /// ended session evicted to make room.
+    pub fn retire_live(&mut self) -> Option<SessionId> {
+        let session = self.live.take()?;
+        let evicted = (self.ended.len() >= MAX_ENDED_SESSIONS).then(|| self.ended.remove(0).id);
+        self.ended.push(session);
+        evicted
     }
 
     pub fn drop_expired(&mut self, now: u64) {
-        self.ended
-            .retain(|s| s.ended.as_ref().is_some_and(|e| now < e.linger_until));
+        self.ended.retain(|s| s.ended.as_ref().is_some_and(|e| now < e.linger_until));
     }
 }
 
@@ -220,12 +201,7 @@ mod tests {
     use super::*;
 
     fn policy(mode: AuthMode) -> GuidPolicy {
-        GuidPolicy {
-            mode,
-            interval_ms: 100,
-            timeout_ms: 250,
-            node: 1,
-        }
+        GuidPolicy { mode, interval_ms: 100, timeout_ms: 250, node: 1 }
     }
 
     #[test]
@@ -237,10 +213,7 @@ mod tests {
         assert_ne!(set.current(), &first);
         assert_eq!(set.check(first.as_str(), 249), Some(GuidMatch::Previous));
         assert_eq!(set.check(first.as_str(), 250), None);
-        assert_eq!(
-            set.check(set.current().clone().as_str(), 10_000),
-            Some(GuidMatch::Current)
-        );
+        assert_eq!(set.check(set.current().clone().as_str(), 10_000), Some(GuidMatch::Current));
     }
 
     #[test]

@@ -34,9 +34,7 @@ impl Fields<'_> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),
-            Some(Value::String(_)) => Err(sign_in_param(format!(
-                "{key} is longer than {max} characters"
-            ))),
+            Some(Value::String(_)) => Err(sign_in_param(format!("{key} is longer than {max} characters"))),
             Some(_) => Err(sign_in_param(format!("{key} must be a string"))),
         }
     }
@@ -68,56 +66,29 @@ fn sign_in_param(detail: String) -> Failure {
 impl SignInRequest {
     /// Validates a parsed JSON body.
     pub fn from_json(body: &Value) -> Result<SignInRequest, Failure> {
-        let map = body
-            .as_object()
-            .ok_or_else(|| sign_in_param("the body must be a JSON object".into()))?;
+        let map = body.as_object().ok_or_else(|| sign_in_param("the body must be a JSON object".into()))?;
         let f = Fields(map);
-        let password = f
-            .string("password", 32)?
-            .ok_or_else(|| sign_in_param("password is required".into()))?;
+        let password = f.string("password", 32)?.ok_or_else(|| sign_in_param("password is required".into()))?;
         let phone = f.string("phonenum", 24)?.filter(|p| !p.is_empty());
         if let Some(p) = &phone {
-            if !p
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b == b'+' || b == b'#' || b == b'*')
-            {
-                return Err(Failure::new(
-                    Retcode::PhoneNotAllowed,
-                    "phonenum may hold digits, +, * and # only",
-                ));
+            if !p.bytes().all(|b| b.is_ascii_digit() || b == b'+' || b == b'#' || b == b'*') {
+                return Err(Failure::new(Retcode::PhoneNotAllowed, "phonenum may hold digits, +, * and # only"));
             }
         }
         let agent_type = match f.integer("agenttype") {
             Ok(None) => 4,
             Ok(Some(t @ (4 | 11))) => t as u8,
-            _ => {
-                return Err(Failure::new(
-                    Retcode::InvalidAgentType,
-                    "agenttype must be 4 or 11",
-                ))
-            }
+            _ => return Err(Failure::new(Retcode::InvalidAgentType, "agenttype must be 4 or 11")),
         };
         let status = match f.integer("status") {
             Ok(None) => InitialState::Idle,
-            Ok(Some(s)) => InitialState::from_status(s).ok_or_else(|| {
-                Failure::new(Retcode::InvalidSignInParameter, "status must be 3, 4 or 5")
-            })?,
-            Err(_) => {
-                return Err(Failure::new(
-                    Retcode::InvalidSignInParameter,
-                    "status must be 3, 4 or 5",
-                ))
-            }
+            Ok(Some(s)) => InitialState::from_status(s)
+                .ok_or_else(|| Failure::new(Retcode::InvalidSignInParameter, "status must be 3, 4 or 5"))?,
+            Err(_) => return Err(Failure::new(Retcode::InvalidSignInParameter, "status must be 3, 4 or 5")),
         };
-        let ip = f
-            .string("ip", 15)?
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "127.0.0.1".into());
+        let ip = f.string("ip", 15)?.filter(|s| !s.is_empty()).unwrap_or_else(|| "127.0.0.1".into());
         if ip.parse::<Ipv4Addr>().is_err() {
-            return Err(Failure::new(
-                Retcode::InvalidIp,
-                "ip must be an IPv4 address",
-            ));
+            return Err(Failure::new(Retcode::InvalidIp, "ip must be an IPv4 address"));
         }
         f.string("entryIp", 64)?;
         f.string("vcPhoneNumber", 24)?;
@@ -145,13 +116,8 @@ impl SignInRequest {
         let uri = f.string("callBackUri", 200)?.filter(|s| !s.is_empty());
         let token = f.string("serviceToken", 50)?.filter(|s| !s.is_empty());
         if let Some(t) = &token {
-            if !t
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                return Err(sign_in_param(
-                    "serviceToken may hold letters, digits, - and _ only".into(),
-                ));
+            if !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(sign_in_param("serviceToken may hold letters, digits, - and _ only".into()));
             }
         }
         if uri.is_some() && token.is_some() {
@@ -166,13 +132,7 @@ impl SignInRequest {
     /// `mediatype`: one T/F per server: CTI, WebM, MailM.
     pub fn media_type(&self) -> String {
         let flag = |b: bool| if b { 'T' } else { 'F' };
-        [
-            flag(true),
-            flag(self.check_in_webm),
-            flag(self.check_in_mailm),
-        ]
-        .iter()
-        .collect()
+        [flag(true), flag(self.check_in_webm), flag(self.check_in_mailm)].iter().collect()
     }
 }
 
@@ -184,13 +144,11 @@ mod tests {
     #[test]
     fn strings_and_native_values_are_both_accepted() {
         let native = json!({"password": "p", "phonenum": "7101", "status": 3, "autoanswer": false, "agenttype": 11});
-        let strings = json!({"password": "p", "phonenum": "7101", "status": "3", "autoanswer": "false", "agenttype": "11"});
+        let strings =
+            json!({"password": "p", "phonenum": "7101", "status": "3", "autoanswer": "false", "agenttype": "11"});
         for body in [native, strings] {
             let req = SignInRequest::from_json(&body).unwrap();
-            assert_eq!(
-                (req.status, req.auto_answer, req.agent_type),
-                (InitialState::Busy, false, 11)
-            );
+            assert_eq!((req.status, req.auto_answer, req.agent_type), (InitialState::Busy, false, 11));
         }
     }
 
@@ -198,27 +156,12 @@ mod tests {
     fn each_bad_field_gets_its_documented_code() {
         let cases = [
             (json!({}), Retcode::SignInParameter),
-            (
-                json!({"password": "x".repeat(33)}),
-                Retcode::SignInParameter,
-            ),
-            (
-                json!({"password": "p", "status": 6}),
-                Retcode::InvalidSignInParameter,
-            ),
-            (
-                json!({"password": "p", "status": "busy"}),
-                Retcode::InvalidSignInParameter,
-            ),
-            (
-                json!({"password": "p", "agenttype": 5}),
-                Retcode::InvalidAgentType,
-            ),
+            (json!({"password": "x".repeat(33)}), Retcode::SignInParameter),
+            (json!({"password": "p", "status": 6}), Retcode::InvalidSignInParameter),
+            (json!({"password": "p", "status": "busy"}), Retcode::InvalidSignInParameter),
+            (json!({"password": "p", "agenttype": 5}), Retcode::InvalidAgentType),
             (json!({"password": "p", "ip": "::1"}), Retcode::InvalidIp),
-            (
-                json!({"password": "p", "autoanswer": "yes"}),
-                Retcode::SignInParameter,
-            ),
+            (json!({"password": "p", "autoanswer": "yes"}), Retcode::SignInParameter),
             (
                 json!({"password": "p", "callBackUri": "https://x", "serviceToken": "t"}),
                 Retcode::InvalidSignInParameter,
@@ -226,11 +169,7 @@ mod tests {
             (json!([1, 2]), Retcode::SignInParameter),
         ];
         for (body, code) in cases {
-            assert_eq!(
-                SignInRequest::from_json(&body).unwrap_err().code,
-                code,
-                "{body}"
-            );
+            assert_eq!(SignInRequest::from_json(&body).unwrap_err().code, code, "{body}");
         }
     }
 }

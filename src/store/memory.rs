@@ -51,11 +51,7 @@ impl AgentStore for MemoryStore {
     }
 
     async fn work_nos(&self) -> Result<Vec<WorkNo>, StoreError> {
-        Ok(self
-            .shards
-            .iter()
-            .flat_map(|s| s.lock().keys().copied().collect::<Vec<_>>())
-            .collect())
+        Ok(self.shards.iter().flat_map(|s| s.lock().keys().copied().collect::<Vec<_>>()).collect())
     }
 
     fn waker(&self, session: SessionId) -> Arc<Notify> {

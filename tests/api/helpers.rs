@@ -1,0 +1,272 @@
+//! The test harness: spawn the gateway, and a typed client with one method
+//! per interface.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use agentgateway::settings::Settings;
+use agentgateway::Application;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub const AGENT_PASSWORD: &str = "Agent@123";
+
+struct TestCerts {
+    dir: PathBuf,
+    ca_pem: String,
+}
+
+/// One throwaway CA and localhost certificate per test process.
+fn certs() -> &'static TestCerts {
+    static CERTS: OnceLock<TestCerts> = OnceLock::new();
+    CERTS.get_or_init(|| {
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "agentgateway test CA");
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let leaf_params =
+            rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
+        let dir = std::env::temp_dir().join(format!("agw-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("server.crt"), leaf.pem()).unwrap();
+        std::fs::write(dir.join("server.key"), leaf_key.serialize_pem()).unwrap();
+        TestCerts { dir, ca_pem: ca.pem() }
+    })
+}
+
+/// Settings for tests: throwaway certificate, short waits.
+pub fn test_settings() -> Settings {
+    let certs = certs();
+    Settings {
+        tls_cert: certs.dir.join("server.crt"),
+        tls_key: certs.dir.join("server.key"),
+        workers: 1,
+        poll_wait_ms: 300,
+        hash_concurrency: 2,
+        ..Settings::default()
+    }
+}
+
+/// A running gateway and a client that trusts its certificate.
+pub struct TestApp {
+    pub base: String,
+    pub origin: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move { handle.stop(false).await });
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings();
+    adjust(&mut settings);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let app = Application::build(settings.clone(), listener).expect("gateway builds");
+    let port = app.port();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(certs().ca_pem.as_bytes()).unwrap())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let origin = format!("https://127.0.0.1:{port}");
+    TestApp { base: format!("{origin}/agentgateway/resource"), origin, client, settings, handle }
+}
+
+/// One answer: HTTP status, JSON body and the `Set-GUID` Guid, if any.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub set_guid: Option<String>,
+    pub allow: Option<String>,
+}
+
+impl Answer {
+    pub fn retcode(&self) -> &str {
+        self.body["retcode"].as_str().unwrap_or_else(|| panic!("no retcode in {}", self.body))
+    }
+
+    /// Asserts HTTP 200 with `expected` retcode; returns self for chaining.
+    #[track_caller]
+    pub fn expect(&self, expected: &str) -> &Self {
+        assert_eq!(self.status, StatusCode::OK, "HTTP status of {}", self.body);
+        assert_eq!(self.retcode(), expected, "retcode of {}", self.body);
+        self
+    }
+
+    pub fn event(&self) -> &Value {
+        &self.body["event"]
+    }
+}
+
+fn login_body(agent: u32) -> Value {
+    json!({"password": AGENT_PASSWORD, "phonenum": (7000 + agent).to_string()})
+}
+
+impl TestApp {
+    /// Sends a request with an optional Guid and JSON body.
+    pub async fn call(&self, method: Method, path: &str, guid: Option<&str>, body: Option<&Value>) -> Answer {
+        let mut request = self
+            .client
+            .request(method, format!("{}/{path}", self.base))
+            .header("Content-Type", "application/json; charset=UTF-8");
+        if let Some(guid) = guid {
+            request = request.header("Guid", guid);
+        }
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        Self::answer(request.send().await.expect("request reaches the gateway")).await
+    }
+
+    pub async fn answer(response: reqwest::Response) -> Answer {
+        let status = response.status();
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let set_guid =
+            header("set-guid").map(|v| v.strip_prefix("JSESSIONID=").expect("JSESSIONID= prefix").to_owned());
+        let allow = header("allow");
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON: {text:?}"));
+        Answer { status, body, set_guid, allow }
+    }
+
+    // ---- onlineagent ----
+    pub async fn login(&self, agent: u32, body: &Value) -> Answer {
+        self.call(Method::PUT, &format!("onlineagent/{agent}"), None, Some(body)).await
+    }
+    pub async fn force_login(&self, agent: u32, body: &Value) -> Answer {
+        self.call(Method::PUT, &format!("onlineagent/{agent}/forcelogin"), None, Some(body)).await
+    }
+    pub async fn logout(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::DELETE, &format!("onlineagent/{agent}/logout"), Some(guid), None).await
+    }
+    pub async fn force_logout(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::DELETE, &format!("onlineagent/{agent}/forcelogout"), Some(guid), None).await
+    }
+    pub async fn force_logout_with_reason(&self, agent: u32, guid: &str, reason: &str) -> Answer {
+        let path = format!("onlineagent/{agent}/forcelogoutwithreason/{reason}");
+        self.call(Method::DELETE, &path, Some(guid), None).await
+    }
+    pub async fn say_free(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/sayfree"), Some(guid), None).await
+    }
+    pub async fn say_busy(&self, agent: u32, guid: &str, query: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/saybusy{query}"), Some(guid), None).await
+    }
+    pub async fn cancel_busy(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/cancelbusy"), Some(guid), None).await
+    }
+    pub async fn rest(&self, agent: u32, guid: &str, time: &str, cause: &str, query: &str) -> Answer {
+        let path = format!("onlineagent/{agent}/rest/{time}/{cause}{query}");
+        self.call(Method::POST, &path, Some(guid), None).await
+    }
+    pub async fn cancel_rest(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/cancelrest"), Some(guid), None).await
+    }
+    pub async fn work(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/work"), Some(guid), None).await
+    }
+    pub async fn cancel_work(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/cancelwork"), Some(guid), None).await
+    }
+    pub async fn auto_enter_idle(&self, agent: u32, guid: &str, flag: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/autoenteridle/{flag}"), Some(guid), None).await
+    }
+    pub async fn reset_skill(&self, agent: u32, guid: &str, autoflag: &str, query: &str) -> Answer {
+        let path = format!("onlineagent/{agent}/resetskill/{autoflag}{query}");
+        self.call(Method::POST, &path, Some(guid), None).await
+    }
+    pub async fn agent_skills(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::GET, &format!("onlineagent/{agent}/agentskills"), Some(guid), None).await
+    }
+    pub async fn agent_status(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::GET, &format!("onlineagent/{agent}/agentstatus"), Some(guid), None).await
+    }
+    pub async fn handshake(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/handshake"), Some(guid), None).await
+    }
+
+    // ---- agentevent ----
+    pub async fn poll(&self, agent: u32, guid: &str, query: &str) -> Answer {
+        self.call(Method::GET, &format!("agentevent/{agent}{query}"), Some(guid), None).await
+    }
+
+    // ---- stories ----
+
+    /// Signs `agent` in with the demo password and phone; returns its Guid.
+    pub async fn sign_in(&self, agent: u32) -> String {
+        let answer = self.login(agent, &login_body(agent)).await;
+        answer.expect("0");
+        answer.set_guid.clone().expect("sign-in answers Set-GUID")
+    }
+
+    pub fn login_body(&self, agent: u32) -> Value {
+        login_body(agent)
+    }
+
+    /// The next event, which must arrive within the poll wait.
+    pub async fn next_event(&self, agent: u32, guid: &str) -> Value {
+        let answer = self.poll(agent, guid, "").await;
+        answer.expect("0");
+        assert!(!answer.event().is_null(), "expected an event, got none");
+        answer.event().clone()
+    }
+
+    /// Takes every queued event (until a poll answers empty).
+    pub async fn drain(&self, agent: u32, guid: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        loop {
+            let answer = self.poll(agent, guid, "").await;
+            answer.expect("0");
+            if answer.event().is_null() {
+                return events;
+            }
+            events.push(answer.event().clone());
+        }
+    }
+
+    /// The agent's `agentState` code.
+    pub async fn state_of(&self, agent: u32, guid: &str) -> u64 {
+        let answer = self.agent_status(agent, guid).await;
+        answer.expect("0");
+        answer.body["result"]["agentState"].as_u64().unwrap()
+    }
+}
+
+/// Repeats `check` until it returns `Some` or `within` passes. For
+/// conditions that only time brings (expiry, heartbeat timeout).
+pub async fn eventually<T, F, Fut>(within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "condition not reached within {within:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub fn names(events: &[Value]) -> Vec<String> {
+    events.iter().map(|e| e["eventType"].as_str().unwrap().to_owned()).collect()
+}

@@ -1,0 +1,13 @@
+//! Integration tests: every test starts the real gateway on port 0 over
+//! real TLS (a throwaway CA that only the test client trusts) and talks to
+//! it through a typed client. One module per resource group.
+
+mod agentevent;
+mod framework;
+mod helpers;
+mod openapi;
+mod sessions;
+mod signin;
+mod signout;
+mod startup;
+mod state;

@@ -1,0 +1,59 @@
+//! Start-up: settings layering and refusals, as a user runs the binary.
+
+use std::process::Command;
+
+fn gateway() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_agentgateway"));
+    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+fn refusal(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    assert!(!output.status.success(), "should not start");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let output = gateway().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in [
+        "--listen",
+        "--auth-mode",
+        "--guid-interval-ms",
+        "--guid-timeout-ms",
+        "--poll-wait-ms",
+        "--heartbeat-timeout-ms",
+        "--directory",
+        "--tls-cert",
+        "--tls-key",
+        "--queue-capacity",
+        "--config",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}
+
+#[test]
+fn invalid_values_and_unknown_keys_stop_start_up_naming_the_key() {
+    let err = refusal(gateway().args(["--poll-wait-ms", "soon"]));
+    assert!(err.contains("--poll-wait-ms"), "{err}");
+    let err = refusal(gateway().env("AGW_POLL_WIAT_MS", "5"));
+    assert!(err.contains("AGW_POLL_WIAT_MS"), "{err}");
+    let dir = std::env::temp_dir().join(format!("agw-startup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("gateway.toml");
+    std::fs::write(&file, "poll-wait-ms = 100\nhearbeat-timeout-ms = 5\n").unwrap();
+    let err = refusal(gateway().arg("--config").arg(&file));
+    assert!(err.contains("hearbeat-timeout-ms"), "{err}");
+    let err = refusal(gateway().args(["--guid-interval-ms", "5000", "--guid-timeout-ms", "1000"]));
+    assert!(err.contains("guid-timeout-ms"), "{err}");
+}
+
+#[test]
+fn the_development_certificate_is_refused_on_a_public_address() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let err = refusal(gateway().current_dir(root).args(["--listen", "0.0.0.0:0"]));
+    assert!(err.contains("development certificate"), "{err}");
+}

@@ -80,3 +80,23 @@ async fn malformed_query_strings_get_000_002() {
     app.say_busy(101, &guid, "?reason=201&reason=202").await.expect("000-002");
     assert_eq!(app.state_of(101, &guid).await, 4);
 }
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_gets_408_and_signs_nobody_in() {
+    let app = crate::helpers::spawn_app_with(|s| s.body_timeout_ms = 300).await;
+    // One chunk, then nothing: the rest of the declared body never comes.
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(b"{\"password\":".to_vec())]);
+    let stalled = futures_util::StreamExt::chain(first, futures_util::stream::pending());
+    let response = app
+        .client
+        .put(format!("{}/onlineagent/101", app.base))
+        .header("Content-Type", "application/json")
+        .header("Content-Length", "100")
+        .body(reqwest::Body::wrap_stream(stalled))
+        .send()
+        .await
+        .unwrap();
+    let answer = TestApp::answer(response).await;
+    assert_eq!((answer.status, answer.retcode()), (StatusCode::REQUEST_TIMEOUT, "000-006"));
+    app.sign_in(101).await;
+}

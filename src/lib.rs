@@ -5,6 +5,7 @@
 //! into a running server; `main.rs` and the integration tests both use it.
 
 pub mod api;
+pub mod audit;
 pub mod domain;
 pub mod logging;
 pub mod retcode;
@@ -21,9 +22,10 @@ use actix_web::HttpServer;
 
 use api::body::BodyLimits;
 use api::{AppData, HeaderLimit};
+use audit::AuditLog;
 use domain::directory::{Directory, DEMO_DIRECTORY};
 use domain::session::GuidPolicy;
-use domain::{Gateway, GatewayConfig};
+use domain::{Gateway, GatewayConfig, LockoutPolicy};
 use settings::Settings;
 use store::MemoryStore;
 
@@ -41,8 +43,9 @@ impl Application {
         settings.validate()?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         let tls = tls::server_config(&settings.tls_cert, &settings.tls_key, address, settings.allow_dev_cert)?;
-        let gateway =
-            Gateway::new(gateway_config(&settings), load_directory(&settings)?, Arc::new(MemoryStore::default()));
+        let audit = AuditLog::open(&settings.audit_file, settings.audit_sync, settings.audit_memory)?;
+        let store = Arc::new(MemoryStore::default());
+        let gateway = Gateway::new(gateway_config(&settings), load_directory(&settings)?, store, Arc::new(audit));
         let data = AppData::new(
             gateway.clone(),
             BodyLimits {
@@ -108,6 +111,12 @@ fn gateway_config(settings: &Settings) -> GatewayConfig {
         queue_capacity: settings.queue_capacity,
         server_name: settings.server_name.clone(),
         hash_concurrency: settings.hash_concurrency,
+        strict_reasons: settings.strict_reasons,
+        lockout: LockoutPolicy {
+            attempts: settings.lockout_attempts,
+            base_ms: settings.lockout_ms,
+            max_ms: settings.lockout_max_ms,
+        },
     }
 }
 

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use agentgateway::settings::{Cli, Settings, Tool};
+use agentgateway::settings::{AuditTool, Cli, Settings, Tool};
 use agentgateway::{logging, Application};
 use clap::Parser;
 
@@ -15,6 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(Tool::HashPassword) => return hash_password(),
+        Some(Tool::Audit(AuditTool::Verify { file })) => return verify_audit(&file),
         None => {}
     }
     let settings = match Settings::resolve(cli.config.as_deref(), cli.layer) {
@@ -76,6 +77,21 @@ fn hash_password() -> ExitCode {
         Ok(hash) => {
             println!("{hash}");
             ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Exit 0 when the trail is intact, 1 with the first problem otherwise.
+fn verify_audit(file: &std::path::Path) -> ExitCode {
+    match agentgateway::audit::verify(file) {
+        Ok(finding @ agentgateway::audit::Finding::Intact { .. }) => {
+            println!("{}: {finding}", file.display());
+            ExitCode::SUCCESS
+        }
+        Ok(finding) => {
+            println!("{}: TAMPERED: {finding}", file.display());
+            ExitCode::FAILURE
         }
         Err(e) => fail(&e),
     }

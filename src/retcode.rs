@@ -46,7 +46,11 @@ retcodes! {
     PhoneNotAllowed => "100-014", "sign-in phone number not in the configured range";
     InvalidIp => "100-016", "invalid IP at sign-in";
     SkillParameter => "100-019", "invalid skill queue parameter";
-    AccountLocked => "110-016", "account locked";
+    AccountLocked => "110-016", "account locked after repeated wrong passwords; try again later";
+    NoQueryRight => "300-001", "no right to query this agent's information";
+    NoAgentInfo => "300-002", "no such agent";
+    NoRight => "900-002", "no right: the agent is outside the inspector's scope";
+    MonitoredAgentNotFound => "900-004", "monitored agent not found";
 }
 
 impl Retcode {

@@ -81,6 +81,27 @@ pub struct Layer {
     /// Log filter, env_logger syntax [default: info]
     #[arg(long, env = "AGW_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// Audit trail file (JSON Lines, hash-chained) [default: data/audit.jsonl]
+    #[arg(long, env = "AGW_AUDIT_FILE", value_name = "FILE")]
+    pub audit_file: Option<PathBuf>,
+    /// fdatasync the audit trail before answering (group commit) [default: true]
+    #[arg(long, env = "AGW_AUDIT_SYNC", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub audit_sync: Option<bool>,
+    /// Recent audit records kept in memory for the audit query [default: 100000]
+    #[arg(long, env = "AGW_AUDIT_MEMORY", value_name = "N")]
+    pub audit_memory: Option<usize>,
+    /// Refuse reason codes that the catalog does not name [default: false]
+    #[arg(long, env = "AGW_STRICT_REASONS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub strict_reasons: Option<bool>,
+    /// Consecutive wrong passwords that lock a work number [default: 5]
+    #[arg(long, env = "AGW_LOCKOUT_ATTEMPTS", value_name = "N")]
+    pub lockout_attempts: Option<u32>,
+    /// First lock's length; each repeat doubles it [default: 60000]
+    #[arg(long, env = "AGW_LOCKOUT_MS", value_name = "MS")]
+    pub lockout_ms: Option<u64>,
+    /// Longest lock [default: 900000]
+    #[arg(long, env = "AGW_LOCKOUT_MAX_MS", value_name = "MS")]
+    pub lockout_max_ms: Option<u64>,
 }
 
 /// Command line.
@@ -107,6 +128,19 @@ pub enum Tool {
     Openapi,
     /// Hash a password read from standard input, for a directory file
     HashPassword,
+    /// Audit trail tools
+    #[command(subcommand)]
+    Audit(AuditTool),
+}
+
+/// Audit trail tools.
+#[derive(Subcommand, Debug)]
+pub enum AuditTool {
+    /// Check a trail: reports the first edited, removed or reordered record
+    Verify {
+        /// The audit file (its `.head` sidecar is read too)
+        file: PathBuf,
+    },
 }
 
 /// Resolved settings with every value set.
@@ -134,6 +168,13 @@ pub struct Settings {
     pub max_connections: usize,
     pub hash_concurrency: usize,
     pub log: String,
+    pub audit_file: PathBuf,
+    pub audit_sync: bool,
+    pub audit_memory: usize,
+    pub strict_reasons: bool,
+    pub lockout_attempts: u32,
+    pub lockout_ms: u64,
+    pub lockout_max_ms: u64,
 }
 
 impl Default for Settings {
@@ -162,6 +203,13 @@ impl Default for Settings {
             max_connections: 25_000,
             hash_concurrency: cpus,
             log: "info".into(),
+            audit_file: PathBuf::from("data/audit.jsonl"),
+            audit_sync: true,
+            audit_memory: 100_000,
+            strict_reasons: false,
+            lockout_attempts: 5,
+            lockout_ms: 60_000,
+            lockout_max_ms: 900_000,
         }
     }
 }
@@ -200,7 +248,14 @@ impl Settings {
                 keep_alive_ms,
                 max_connections,
                 hash_concurrency,
-                log
+                log,
+                audit_file,
+                audit_sync,
+                audit_memory,
+                strict_reasons,
+                lockout_attempts,
+                lockout_ms,
+                lockout_max_ms
             ],
             [directory]
         );
@@ -228,6 +283,9 @@ impl Settings {
             ("body-timeout-ms", self.body_timeout_ms),
             ("max-connections", self.max_connections as u64),
             ("hash-concurrency", self.hash_concurrency as u64),
+            ("audit-memory", self.audit_memory as u64),
+            ("lockout-attempts", u64::from(self.lockout_attempts)),
+            ("lockout-ms", self.lockout_ms),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name} must be greater than 0"));
@@ -237,6 +295,9 @@ impl Settings {
         }
         if self.poll_wait_ms >= self.heartbeat_timeout_ms {
             return Err("poll-wait-ms must be shorter than heartbeat-timeout-ms".into());
+        }
+        if self.lockout_max_ms < self.lockout_ms {
+            return Err("lockout-max-ms must not be shorter than lockout-ms".into());
         }
         if self.server_name.is_empty() {
             return Err("server-name must not be empty".into());
@@ -282,6 +343,13 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_MAX_CONNECTIONS",
     "AGW_HASH_CONCURRENCY",
     "AGW_LOG",
+    "AGW_AUDIT_FILE",
+    "AGW_AUDIT_SYNC",
+    "AGW_AUDIT_MEMORY",
+    "AGW_STRICT_REASONS",
+    "AGW_LOCKOUT_ATTEMPTS",
+    "AGW_LOCKOUT_MS",
+    "AGW_LOCKOUT_MAX_MS",
 ];
 
 fn check_environment() -> Result<(), String> {

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::error::ApiError;
 use crate::domain::ids::WorkNo;
@@ -18,6 +18,22 @@ pub struct SignedIn(pub Caller);
 
 /// A caller whose Guid belongs to a live or just-ended session of `{agentid}`.
 pub struct Poller(pub Caller);
+
+/// The agent `{agentid}` itself, or an inspector acting on it with its own
+/// Guid; `.1` is the agent acted on.
+pub struct Operator(pub Caller, pub WorkNo);
+
+/// Who is acting, for the audit trail (set by the extractors and sign-in).
+#[derive(Debug, Clone, Copy)]
+pub struct Acting {
+    pub work_no: WorkNo,
+    pub role: crate::domain::directory::Role,
+}
+
+/// Notes the acting caller in the request, for the audit trail.
+pub fn note_acting(req: &HttpRequest, caller: &Caller) {
+    req.extensions_mut().insert(Acting { work_no: caller.work_no, role: caller.role });
+}
 
 /// Parses the `{agentid}` path segment (101–999999).
 pub fn agent_id(req: &HttpRequest) -> Result<WorkNo, ApiError> {
@@ -37,11 +53,25 @@ fn credentials(req: &HttpRequest) -> Result<(web::Data<Gateway>, WorkNo, String)
 
 type Authenticating<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
-fn authenticate(req: &HttpRequest, allow_ended: bool) -> Authenticating<Caller> {
+#[derive(Clone, Copy)]
+enum Admit {
+    Live,
+    LiveOrEnded,
+    Operator,
+}
+
+fn authenticate(req: &HttpRequest, admit: Admit) -> Authenticating<Caller> {
     let parsed = credentials(req);
+    let req = req.clone();
     Box::pin(async move {
         let (gateway, work_no, guid) = parsed?;
-        Ok(gateway.authenticate(work_no, &guid, allow_ended).await?)
+        let caller = match admit {
+            Admit::Live => gateway.authenticate(work_no, &guid, false).await?,
+            Admit::LiveOrEnded => gateway.authenticate(work_no, &guid, true).await?,
+            Admit::Operator => gateway.authenticate_operator(work_no, &guid).await?,
+        };
+        note_acting(&req, &caller);
+        Ok(caller)
     })
 }
 
@@ -50,7 +80,7 @@ impl FromRequest for SignedIn {
     type Future = Authenticating<SignedIn>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let caller = authenticate(req, false);
+        let caller = authenticate(req, Admit::Live);
         Box::pin(async move { caller.await.map(SignedIn) })
     }
 }
@@ -60,7 +90,18 @@ impl FromRequest for Poller {
     type Future = Authenticating<Poller>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let caller = authenticate(req, true);
+        let caller = authenticate(req, Admit::LiveOrEnded);
         Box::pin(async move { caller.await.map(Poller) })
+    }
+}
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = Authenticating<Operator>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = authenticate(req, Admit::Operator);
+        let target = agent_id(req);
+        Box::pin(async move { Ok(Operator(caller.await?, target?)) })
     }
 }

@@ -5,13 +5,16 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
-use actix_web::{web, ResponseError};
+use actix_web::{web, HttpMessage, ResponseError};
 
+use super::audit::{self, RequestId};
 use super::envelope::Outcome;
 use super::error::ApiError;
 use super::routes::RouteTable;
+use crate::domain::Gateway;
 use crate::retcode::Retcode;
 
 /// Largest total of header bytes accepted.
@@ -23,40 +26,78 @@ fn header_bytes(req: &ServiceRequest) -> usize {
 }
 
 /// One line per call: Huawei method name, agent, retcode, status, duration.
-/// The Guid and the body are never logged.
+/// The Guid and the body are never logged. Commands are also written to
+/// the audit trail before their answer leaves; while the trail cannot be
+/// written, commands are refused (fail closed) and only reads are served.
 pub async fn call_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     let started = Instant::now();
-    let limit = req.app_data::<web::Data<HeaderLimit>>().map_or(usize::MAX, |l| l.0);
-    let response = if header_bytes(&req) > limit {
-        let error = ApiError::http(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Retcode::MessageError,
-            format!("request headers exceed {limit} bytes"),
-        );
-        let (http_req, _) = req.into_parts();
-        ServiceResponse::new(http_req, error.error_response()).map_into_left_body()
-    } else {
-        next.call(req).await?.map_body(|_, body| body.boxed()).map_into_right_body()
+    let request_id = RequestId::new();
+    req.extensions_mut().insert(request_id.clone());
+    let mut response = match refusal(&req) {
+        Some(error) => {
+            let (http_req, _) = req.into_parts();
+            ServiceResponse::new(http_req, error.error_response()).map_into_left_body()
+        }
+        None => next.call(req).await?.map_body(|_, body| body.boxed()).map_into_right_body(),
     };
-    log_call(&response, started);
+    let (name, retcode) = outcome(&response);
+    if audit::is_audited(response.request().method(), name) {
+        record(&response, name, retcode, &request_id).await;
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id.0) {
+        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+    }
+    log_call(&response, name, retcode, started);
     Ok(response.map_body(|_, body| match body {
         EitherBody::Left { body } => EitherBody::left(body),
         EitherBody::Right { body } => EitherBody::left(body),
     }))
 }
 
-fn log_call<B>(response: &ServiceResponse<B>, started: Instant) {
-    if !log::log_enabled!(log::Level::Info) {
-        return;
+/// Refuses before routing: oversized headers (431), and commands while the
+/// audit trail is unavailable (100-007).
+fn refusal(req: &ServiceRequest) -> Option<ApiError> {
+    let limit = req.app_data::<web::Data<HeaderLimit>>().map_or(usize::MAX, |l| l.0);
+    if header_bytes(req) > limit {
+        return Some(ApiError::http(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Retcode::MessageError,
+            format!("request headers exceed {limit} bytes"),
+        ));
     }
+    let gateway = req.app_data::<web::Data<Gateway>>()?;
+    (req.method() != Method::GET && !gateway.audit().is_healthy())
+        .then(|| ApiError::business(Retcode::Internal, "the audit trail cannot be written; commands are refused"))
+}
+
+/// The Huawei method name and the retcode of an answer.
+fn outcome<B>(response: &ServiceResponse<B>) -> (&'static str, Option<Retcode>) {
     let req = response.request();
     let name = req
         .match_pattern()
         .and_then(|p| req.app_data::<web::Data<RouteTable>>().and_then(|t| t.name(req.method(), &p)))
         .unwrap_or("unknown");
+    (name, response.response().extensions().get::<Outcome>().map(|o| o.0))
+}
+
+async fn record<B>(response: &ServiceResponse<B>, name: &str, retcode: Option<Retcode>, request_id: &RequestId) {
+    let Some(gateway) = response.request().app_data::<web::Data<Gateway>>().cloned() else { return };
+    let code = retcode.unwrap_or(Retcode::MessageError);
+    for entry in audit::entries(response, name, code, &request_id.0) {
+        if let Err(e) = gateway.audit().append(entry).await {
+            log::error!("{e}");
+        }
+    }
+}
+
+fn log_call<B>(response: &ServiceResponse<B>, name: &str, retcode: Option<Retcode>, started: Instant) {
+    if !log::log_enabled!(log::Level::Info) {
+        return;
+    }
+    let req = response.request();
     // The segment is client text: log it only when it is a plain number, so
     // no request can forge a log line.
     let agent = req
@@ -64,9 +105,9 @@ fn log_call<B>(response: &ServiceResponse<B>, started: Instant) {
         .get("agentid")
         .map(|a| if !a.is_empty() && a.len() <= 12 && a.bytes().all(|b| b.is_ascii_digit()) { a } else { "invalid" })
         .unwrap_or("-");
-    let retcode = response.response().extensions().get::<Outcome>().map_or("-", |o| o.0.code());
     log::info!(
-        "{name} agent={agent} retcode={retcode} status={} {:.3}ms",
+        "{name} agent={agent} retcode={} status={} {:.3}ms",
+        retcode.map_or("-", Retcode::code),
         response.status().as_u16(),
         started.elapsed().as_secs_f64() * 1000.0
     );

@@ -3,6 +3,8 @@
 //! both the router and the OpenAPI document.
 
 pub mod agentevent;
+pub mod agentgroup;
+mod audit;
 pub mod auth;
 pub mod body;
 pub mod envelope;
@@ -11,6 +13,7 @@ mod meta;
 mod middleware;
 pub mod onlineagent;
 pub mod params;
+pub mod qualitycontrol;
 mod routes;
 
 use actix_web::body::MessageBody;
@@ -44,6 +47,8 @@ oversized headers 431/000-006) answer their HTTP status with the same envelope.\
     tags(
         (name = "onlineagent", description = "The agent acting on itself: sign-in, sign-out, states, skills, heartbeat"),
         (name = "agentevent", description = "Long-poll event delivery"),
+        (name = "qualitycontrol", description = "Inspectors acting on agents in their scope; bulk actions and the audit trail"),
+        (name = "agentgroup", description = "Status queries for inspectors, filtered to their scope"),
         (name = "meta", description = "The gateway's own documents")
     ),
     components(schemas(envelope::Plain))
@@ -55,8 +60,14 @@ fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaA
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.service(scope(BASE_PATH).configure(onlineagent::configure).configure(agentevent::configure))
-        .configure(meta::configure)
+    app.service(
+        scope(BASE_PATH)
+            .configure(onlineagent::configure)
+            .configure(agentevent::configure)
+            .configure(qualitycontrol::configure)
+            .configure(agentgroup::configure),
+    )
+    .configure(meta::configure)
 }
 
 /// The OpenAPI document, generated from the handlers.

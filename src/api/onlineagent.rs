@@ -4,7 +4,7 @@ use actix_web::{delete, get, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::{agent_id, SignedIn};
+use super::auth::{agent_id, note_acting, Operator, SignedIn};
 use super::body::JsonBody;
 use super::envelope::{
     success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain, SkillsResponse,
@@ -12,9 +12,10 @@ use super::envelope::{
 use super::error::{ApiError, ApiResult};
 use super::params::{AgentPath, GuidHeader};
 use crate::domain::params::{parse_flag, BusyReason, RestCause, RestSeconds, SignOutReason};
+use crate::domain::reasons::{Category, ReasonCode};
 use crate::domain::signin::SignInRequest;
 use crate::domain::state::Command;
-use crate::domain::{Ending, Gateway};
+use crate::domain::{Caller, Ending, Gateway};
 use crate::retcode::Retcode;
 
 /// Registers this resource's routes (actix and OpenAPI from one list).
@@ -35,13 +36,19 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
         .service(reset_skill)
         .service(query_agent_skills)
         .service(get_agent_status)
-        .service(hand_shake);
+        .service(hand_shake)
+        .service(query_reason_codes);
 }
 
 async fn sign_in(gateway: &Gateway, req: &actix_web::HttpRequest, body: JsonBody, force: bool) -> ApiResult {
     let work_no = agent_id(req)?;
     let request = SignInRequest::from_json(&body.0)?;
     let done = gateway.sign_in(work_no, request, force).await?;
+    let role = gateway.directory().get(work_no).map_or(crate::domain::directory::Role::Agent, |r| r.role);
+    note_acting(
+        req,
+        &Caller { work_no, session: done.session, role, guid: crate::domain::session::GuidMatch::Current },
+    );
     let result = LoginResult {
         vdn_id: done.vdn,
         work_no: work_no.to_string(),
@@ -125,18 +132,26 @@ pub struct ReasonPath {
 ///
 /// Signs the agent out from any state and records `reason` (1–255). The
 /// final poll receives `AgentOther_ShutdownService` with `content.loginTime`
-/// and, additively, `content.reason` and `content.initiator`.
+/// and, additively, `reason`, `reasonName` and `initiator`. The caller is the
+/// agent itself, or an inspector (with its own Guid) whose scope covers the
+/// agent; an inspector outside its scope gets 900-002.
 #[utoipa::path(operation_id = "forceLogoutWithReason", tag = "onlineagent", params(ReasonPath, GuidHeader),
     responses((status = 200, description = "Signed out, or 100-005 for a reason outside 1-255", body = Plain)))]
 #[delete("/onlineagent/{agentid:[^/]*}/forcelogoutwithreason/{reason:[^/]*}")]
 async fn force_logout_with_reason(
     gateway: web::Data<Gateway>,
-    agent: SignedIn,
+    caller: Operator,
     path: web::Path<ReasonPath>,
 ) -> ApiResult {
     let reason = SignOutReason::parse_client(&path.reason)
         .ok_or_else(|| ApiError::business(Retcode::SignOutParameter, "reason must be an integer from 1 to 255"))?;
-    gateway.sign_out(&agent.0, Ending::own(reason)).await?;
+    gateway.check_reason(Category::Signout, reason.code(), Retcode::SignOutParameter)?;
+    let Operator(caller, target) = caller;
+    if caller.work_no == target {
+        gateway.sign_out(&caller, Ending::own(reason)).await?;
+    } else {
+        gateway.force_sign_out(&caller, target, reason.code()).await?;
+    }
     Ok(success(&Plain::success(), None))
 }
 
@@ -178,6 +193,7 @@ pub struct BusyQuery {
 async fn say_busy(gateway: web::Data<Gateway>, agent: SignedIn, query: web::Query<BusyQuery>) -> ApiResult {
     let reason = BusyReason::parse_client(query.reason.as_deref().unwrap_or(""))
         .ok_or_else(|| ApiError::parameter("reason must be empty, 0, or from 200 to 250"))?;
+    gateway.check_reason(Category::Busy, reason.code(), Retcode::BadParameter)?;
     let prolong =
         parse_flag(query.prolong.as_deref()).map_err(|_| ApiError::parameter("prolong must be true or false"))?;
     run(&gateway, &agent, Command::SayBusy { reason, prolong }).await
@@ -376,6 +392,28 @@ async fn get_agent_status(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiRe
 async fn hand_shake(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
     let rotated = gateway.handshake(&agent.0).await?;
     Ok(success(&CommandResponse::success(), rotated.as_ref()))
+}
+
+/// The reason-code catalog.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ReasonCodesResponse {
+    pub message: String,
+    #[schema(value_type = String, example = "0")]
+    pub retcode: Retcode,
+    pub result: Vec<ReasonCode>,
+}
+
+/// List reason codes (extension)
+///
+/// Every named sign-out reason (1–255), busy reason (200–250) and rest
+/// cause (0–255), and the fixed system reasons (256–264), for any signed-in
+/// caller.
+#[utoipa::path(operation_id = "queryReasonCodes", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "The catalog", body = ReasonCodesResponse)))]
+#[get("/onlineagent/{agentid:[^/]*}/reasoncodes")]
+async fn query_reason_codes(gateway: web::Data<Gateway>, _agent: SignedIn) -> ApiResult {
+    let result = gateway.directory().catalog().list();
+    Ok(success(&ReasonCodesResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
 }
 
 /// The sign-in body (reference §3.2). Numbers and booleans may be sent as

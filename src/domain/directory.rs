@@ -8,6 +8,7 @@ use argon2::Argon2;
 use serde::Deserialize;
 
 use super::ids::WorkNo;
+use super::reasons::{Catalog, NamedCode};
 
 /// The embedded demo directory used when no `--directory` is given.
 pub const DEMO_DIRECTORY: &str = include_str!("demo_directory.toml");
@@ -90,6 +91,12 @@ struct DirectoryFile {
     skills: Vec<Skill>,
     #[serde(default)]
     agents: Vec<AgentRecord>,
+    #[serde(default)]
+    signout_reasons: Vec<NamedCode>,
+    #[serde(default)]
+    busy_reasons: Vec<NamedCode>,
+    #[serde(default)]
+    rest_causes: Vec<NamedCode>,
 }
 
 /// The loaded directory.
@@ -97,6 +104,8 @@ struct DirectoryFile {
 pub struct Directory {
     agents: HashMap<WorkNo, AgentRecord>,
     skills: BTreeMap<u32, Skill>,
+    catalog: Catalog,
+    inspectors: Vec<WorkNo>,
     /// Verified against when the work number is unknown, so that unknown
     /// and known work numbers take the same time to refuse.
     decoy_hash: String,
@@ -123,8 +132,12 @@ impl Directory {
                 return Err(format!("agent {work_no} is listed twice"));
             }
         }
+        let catalog = Catalog::new(&file.signout_reasons, &file.busy_reasons, &file.rest_causes)?;
         let decoy_hash = hash_password("decoy password that matches nothing")?;
-        Ok(Directory { agents, skills, decoy_hash })
+        let mut inspectors: Vec<WorkNo> =
+            agents.iter().filter(|(_, r)| r.role == Role::Inspector).map(|(w, _)| *w).collect();
+        inspectors.sort();
+        Ok(Directory { agents, skills, catalog, inspectors, decoy_hash })
     }
 
     pub fn get(&self, work_no: WorkNo) -> Option<&AgentRecord> {
@@ -133,6 +146,37 @@ impl Directory {
 
     pub fn skill(&self, id: u32) -> Option<&Skill> {
         self.skills.get(&id)
+    }
+
+    /// Work numbers of every inspector.
+    pub fn inspectors(&self) -> impl Iterator<Item = WorkNo> + '_ {
+        self.inspectors.iter().copied()
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Every record, by work number.
+    pub fn agents(&self) -> impl Iterator<Item = (WorkNo, &AgentRecord)> {
+        let mut all: Vec<_> = self.agents.iter().map(|(w, r)| (*w, r)).collect();
+        all.sort_by_key(|(w, _)| *w);
+        all.into_iter()
+    }
+
+    /// True when `inspector`'s scope covers `target` (same VDN, and scope
+    /// all, or the target's group, or one of its skill queues).
+    pub fn covers(&self, inspector: WorkNo, target: WorkNo) -> bool {
+        let (Some(boss), Some(agent)) = (self.agents.get(&inspector), self.agents.get(&target)) else {
+            return false;
+        };
+        let Some(scope) = boss.scope.as_ref().filter(|_| boss.role == Role::Inspector) else {
+            return false;
+        };
+        boss.vdn == agent.vdn
+            && (scope.all
+                || scope.groups.contains(&agent.group)
+                || agent.skills.iter().any(|s| scope.skills.contains(s)))
     }
 
     pub fn len(&self) -> usize {

@@ -26,6 +26,9 @@ pub mod names {
     pub const REST_TIMEOUT: &str = "AgentState_Rest_Timeout";
     pub const SET_WORK_SUCCESS: &str = "AgentState_SetWork_Success";
     pub const CANCEL_WORK_SUCCESS: &str = "AgentState_CancelWork_Success";
+    pub const FORCE_SET_NOT_READY: &str = "AgentState_Force_SetNotReady";
+    pub const FORCE_READY: &str = "AgentState_Force_Ready";
+    pub const QC_AGENT_STATE_NOTIFY: &str = "QC_AgentState_Notify";
 }
 
 /// An event's `content`: null, an object, or a bare string (reference §4.4).

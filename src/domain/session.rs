@@ -28,6 +28,12 @@ pub enum GuidMatch {
     Previous,
 }
 
+/// A rotation happened; `retired` no longer works at all.
+#[derive(Debug, Clone)]
+pub struct Rotated {
+    pub retired: Option<Guid>,
+}
+
 /// The session's current Guid and, after a rotation, the one before it.
 #[derive(Debug, Clone)]
 pub struct GuidSet {
@@ -58,14 +64,20 @@ impl GuidSet {
     }
 
     /// Issues a new Guid once the interval has passed (dynamic mode only).
-    pub fn rotate_if_due(&mut self, policy: &GuidPolicy, now: u64) -> bool {
+    /// Returns the Guid that stopped working to make room, if any.
+    pub fn rotate_if_due(&mut self, policy: &GuidPolicy, now: u64) -> Option<Rotated> {
         if policy.mode == AuthMode::Static || now < self.issued_at + policy.interval_ms {
-            return false;
+            return None;
         }
         let old = std::mem::replace(&mut self.current, Guid::generate(policy.node));
-        self.previous = Some((old, self.issued_at + policy.timeout_ms));
+        let retired = self.previous.replace((old, self.issued_at + policy.timeout_ms)).map(|(g, _)| g);
         self.issued_at = now;
-        true
+        Some(Rotated { retired })
+    }
+
+    /// Every Guid of the set.
+    pub fn all(&self) -> Vec<Guid> {
+        std::iter::once(self.current.clone()).chain(self.previous.iter().map(|(g, _)| g.clone())).collect()
     }
 
     /// After sign-out only the final poll may use the Guids; they die with
@@ -208,8 +220,8 @@ mod tests {
     fn dynamic_guids_rotate_and_the_previous_expires_with_its_lifetime() {
         let mut set = GuidSet::new(1, 0);
         let first = set.current().clone();
-        assert!(!set.rotate_if_due(&policy(AuthMode::Dynamic), 99));
-        assert!(set.rotate_if_due(&policy(AuthMode::Dynamic), 100));
+        assert!(set.rotate_if_due(&policy(AuthMode::Dynamic), 99).is_none());
+        assert!(set.rotate_if_due(&policy(AuthMode::Dynamic), 100).is_some());
         assert_ne!(set.current(), &first);
         assert_eq!(set.check(first.as_str(), 249), Some(GuidMatch::Previous));
         assert_eq!(set.check(first.as_str(), 250), None);
@@ -219,6 +231,6 @@ mod tests {
     #[test]
     fn static_guids_never_rotate() {
         let mut set = GuidSet::new(0, 0);
-        assert!(!set.rotate_if_due(&policy(AuthMode::Static), 1_000_000));
+        assert!(set.rotate_if_due(&policy(AuthMode::Static), 1_000_000).is_none());
     }
 }

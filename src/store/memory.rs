@@ -17,6 +17,7 @@ const SHARDS: usize = 64;
 pub struct MemoryStore {
     shards: Vec<Mutex<HashMap<WorkNo, AgentSlot>>>,
     wakers: Mutex<HashMap<SessionId, Arc<Notify>>>,
+    owners: Mutex<HashMap<String, WorkNo>>,
 }
 
 impl Default for MemoryStore {
@@ -24,6 +25,7 @@ impl Default for MemoryStore {
         MemoryStore {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             wakers: Mutex::new(HashMap::new()),
+            owners: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -67,6 +69,18 @@ impl AgentStore for MemoryStore {
 
     fn forget(&self, session: SessionId) {
         self.wakers.lock().remove(&session);
+    }
+
+    fn index_guid(&self, guid: &str, work_no: WorkNo) {
+        self.owners.lock().insert(guid.to_owned(), work_no);
+    }
+
+    fn unindex_guid(&self, guid: &str) {
+        self.owners.lock().remove(guid);
+    }
+
+    fn guid_owner(&self, guid: &str) -> Option<WorkNo> {
+        self.owners.lock().get(guid).copied()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

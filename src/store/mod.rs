@@ -45,6 +45,17 @@ pub trait AgentStore: Send + Sync + 'static {
     /// Forgets a session's wake-up handle once nothing can wait on it.
     fn forget(&self, session: SessionId);
 
+    /// Records that `guid` belongs to `work_no`, so that a Guid presented
+    /// on another agent's path (an inspector's) finds its owner.
+    fn index_guid(&self, guid: &str, work_no: WorkNo);
+
+    /// Forgets a Guid that no longer works.
+    fn unindex_guid(&self, guid: &str);
+
+    /// The work number a Guid was issued to, if it is still indexed. The
+    /// owner's slot remains the authority: check the Guid there.
+    fn guid_owner(&self, guid: &str) -> Option<WorkNo>;
+
     /// Checks that the store is usable (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 }

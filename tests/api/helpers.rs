@@ -2,6 +2,7 @@
 //! per interface.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -38,15 +39,20 @@ fn certs() -> &'static TestCerts {
     })
 }
 
-/// Settings for tests: throwaway certificate, short waits.
+/// Settings for tests: throwaway certificate, short waits, an audit trail
+/// of its own.
 pub fn test_settings() -> Settings {
+    static APPS: AtomicUsize = AtomicUsize::new(0);
     let certs = certs();
+    let app = APPS.fetch_add(1, Ordering::Relaxed);
     Settings {
         tls_cert: certs.dir.join("server.crt"),
         tls_key: certs.dir.join("server.key"),
         workers: 1,
         poll_wait_ms: 300,
         hash_concurrency: 2,
+        audit_file: certs.dir.join(format!("audit-{app}")).join("audit.jsonl"),
+        audit_sync: false,
         ..Settings::default()
     }
 }

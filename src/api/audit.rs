@@ -1,0 +1,93 @@
+//! What the audit trail records about each request: every command (any
+//! method but GET, and not the heartbeat), successful or not, with who
+//! acted, on whom, the reason and the outcome. Written before the answer
+//! leaves, by the call-log middleware.
+
+use actix_web::dev::ServiceResponse;
+use actix_web::http::Method;
+use actix_web::{web, HttpMessage, HttpRequest};
+
+use super::auth::Acting;
+use super::qualitycontrol::BulkOutcomes;
+use crate::audit::{Actor, Entry};
+use crate::domain::reasons::Category;
+use crate::domain::Gateway;
+use crate::retcode::Retcode;
+
+/// A request's id: in the audit record and the `X-Request-Id` header.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    pub fn new() -> RequestId {
+        RequestId(uuid::Uuid::new_v4().simple().to_string())
+    }
+}
+
+/// Commands are audited; reads and the heartbeat are not.
+pub fn is_audited(method: &Method, operation: &str) -> bool {
+    method != Method::GET && operation != "handShake" && operation != "unknown"
+}
+
+fn segment(req: &HttpRequest, name: &str) -> Option<u16> {
+    req.match_info().get(name).and_then(|v| v.parse().ok())
+}
+
+/// The reason a command carried, by operation.
+fn reason_of(req: &HttpRequest, operation: &str) -> Option<(Category, u16)> {
+    match operation {
+        "forceLogoutWithReason" => segment(req, "reason").map(|r| (Category::Signout, r)),
+        "logout" | "forceLogout" => Some((Category::Signout, 258)),
+        "forceLogOutAgent" => Some((Category::Signout, 257)),
+        "forceBusy" => Some((Category::Busy, 3)),
+        "forceRest" => segment(req, "reason").map(|r| (Category::Rest, r)),
+        "rest" => segment(req, "restcause").map(|r| (Category::Rest, r)),
+        "sayBusy" => {
+            let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string()).ok()?;
+            let reason =
+                query.get("reason").map_or(Some(0), |r| if r.is_empty() { Some(0) } else { r.parse().ok() })?;
+            Some((Category::Busy, reason))
+        }
+        _ => None,
+    }
+}
+
+fn actor(req: &HttpRequest) -> Actor {
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    match req.extensions().get::<Acting>() {
+        Some(acting) => {
+            Actor { work_no: acting.work_no.to_string(), role: format!("{:?}", acting.role).to_lowercase(), ip }
+        }
+        None => Actor {
+            work_no: req
+                .match_info()
+                .get("agentid")
+                .filter(|a| a.bytes().all(|b| b.is_ascii_digit()))
+                .unwrap_or("")
+                .into(),
+            role: "unauthenticated".into(),
+            ip,
+        },
+    }
+}
+
+/// The records for one answered request.
+pub fn entries<B>(response: &ServiceResponse<B>, operation: &str, retcode: Retcode, request_id: &str) -> Vec<Entry> {
+    let req = response.request();
+    let Some(gateway) = req.app_data::<web::Data<Gateway>>() else { return Vec::new() };
+    let actor = actor(req);
+    let entry = |target: String, reason: Option<(Category, u16)>, code: Retcode| Entry {
+        actor: actor.clone(),
+        target,
+        action: operation.to_owned(),
+        reason: reason.map(|(category, code)| gateway.audit_reason(category, code)),
+        retcode: code.code().to_owned(),
+        request_id: request_id.to_owned(),
+    };
+    if let Some(bulk) = req.extensions().get::<BulkOutcomes>() {
+        return bulk.outcomes.iter().map(|(target, code)| entry(target.clone(), bulk.reason, *code)).collect();
+    }
+    let target = req.match_info().get("workNo").or_else(|| req.match_info().get("agentid")).unwrap_or("");
+    let target = if target.bytes().all(|b| b.is_ascii_digit()) && target.len() <= 12 { target } else { "invalid" };
+    vec![entry(target.to_owned(), reason_of(req, operation), retcode)]
+}

@@ -1,0 +1,113 @@
+//! State commands, skills, status and heartbeat.
+
+use super::*;
+
+impl Gateway {
+    /// Applies a state command (busy, idle, rest, wrap-up and their cancels).
+    pub async fn command(&self, caller: &Caller, command: Command) -> Result<(), Failure> {
+        let rest = self
+            .with_live(caller, |session, now| {
+                let transition = apply(session.state, command).map_err(|refusal| match refusal {
+                    Refusal::NotAllowed => Failure::new(
+                        Retcode::StateNotAllowed,
+                        format!("not allowed in the current state ({})", session.state.code()),
+                    ),
+                    Refusal::ProlongRequired => {
+                        Failure::new(Retcode::BadParameter, "already in this state: send prolong=true to change it")
+                    }
+                })?;
+                session.state = transition.next;
+                session.state_since = now;
+                for (kind, content) in transition.events {
+                    session.push(kind, content, now);
+                }
+                let rest = match (transition.rest_started, transition.next) {
+                    (true, AgentState::Rest { seconds, .. }) => {
+                        session.rest_epoch += 1;
+                        Some((session.rest_epoch, seconds.get()))
+                    }
+                    _ => None,
+                };
+                Ok(rest)
+            })
+            .await?;
+        self.0.store.wake(caller.session);
+        if let Some((epoch, seconds)) = rest {
+            self.arm_rest_reminder(*caller, epoch, seconds);
+        }
+        Ok(())
+    }
+
+    pub(super) fn arm_rest_reminder(&self, caller: Caller, epoch: u64, seconds: u32) {
+        let gateway = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(u64::from(seconds))).await;
+            let reminded = gateway
+                .with_live(&caller, |session, now| {
+                    let due = session.rest_epoch == epoch && matches!(session.state, AgentState::Rest { .. });
+                    if due {
+                        session.push(names::REST_TIMEOUT, Content::Null, now);
+                    }
+                    Ok(due)
+                })
+                .await;
+            if matches!(reminded, Ok(true)) {
+                gateway.0.store.wake(caller.session);
+            }
+        });
+    }
+
+    /// `autoenteridle/{flag}`: `true` goes idle after a call, anything else
+    /// (1–5 characters) to wrap-up.
+    pub async fn set_auto_enter_idle(&self, caller: &Caller, flag: &str) -> Result<(), Failure> {
+        if flag.is_empty() || flag.chars().count() > 5 {
+            return Err(Failure::new(Retcode::BadParameter, "flag must be 1-5 characters"));
+        }
+        let on = flag == "true";
+        self.with_live(caller, |session, _| {
+            session.options.auto_enter_idle = on;
+            Ok(())
+        })
+        .await
+    }
+
+    /// `resetskill`: signs the agent in to all configured queues (`auto`)
+    /// or to the configured ones among `requested`. Returns the result.
+    pub async fn reset_skills(&self, caller: &Caller, auto: bool, requested: Vec<u32>) -> Result<Vec<Skill>, Failure> {
+        let configured = self.directory().get(caller.work_no).map(|r| r.skills.clone()).unwrap_or_default();
+        let chosen: Vec<u32> = configured.into_iter().filter(|id| auto || requested.contains(id)).collect();
+        let skills = chosen.iter().filter_map(|id| self.directory().skill(*id).cloned()).collect();
+        self.with_live(caller, |session, _| {
+            session.skills = chosen.clone();
+            Ok(())
+        })
+        .await?;
+        Ok(skills)
+    }
+
+    /// The skill queues configured for the caller.
+    pub async fn configured_skills(&self, caller: &Caller) -> Result<Vec<Skill>, Failure> {
+        self.with_live(caller, |_, _| Ok(())).await?;
+        let ids = self.directory().get(caller.work_no).map(|r| r.skills.clone()).unwrap_or_default();
+        Ok(ids.iter().filter_map(|id| self.directory().skill(*id).cloned()).collect())
+    }
+
+    /// The caller's own state.
+    pub async fn status(&self, caller: &Caller) -> Result<StatusView, Failure> {
+        self.with_live(caller, |session, _| Ok(StatusView { state: session.state.code(), is_working: false })).await
+    }
+
+    /// Heartbeat: keeps the session alive and, in dynamic mode, hands out a
+    /// rotated Guid.
+    pub async fn handshake(&self, caller: &Caller) -> Result<Option<Guid>, Failure> {
+        let policy = self.config().guid;
+        self.with_live(caller, |session, now| {
+            session.last_heartbeat = now;
+            Ok(rotation(session, caller.guid, &policy, now))
+        })
+        .await
+        .map(|change| self.apply_guid_change(caller.work_no, change))
+    }
+
+    // ----- events -----------------------------------------------------------
+}

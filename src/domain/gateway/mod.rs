@@ -1,0 +1,347 @@
+//! The gateway service: every agent operation, atomically per agent.
+//! Split by concern: sign-in and sign-out, state commands, polling,
+//! housekeeping, and supervisors.
+
+mod commands;
+mod housekeeping;
+mod lockout;
+mod poll;
+mod signin;
+mod supervisor;
+
+pub use lockout::LockoutPolicy;
+pub use supervisor::{AgentInfo, BulkAction, BulkResult, Forced, Selector, SkillStats};
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::sync::Semaphore;
+
+use crate::audit::{Actor, AuditLog, AuditReason, Entry};
+use crate::domain::directory::{Directory, Role, Skill};
+use crate::domain::events::{names, Content, Event};
+use crate::domain::ids::{Guid, SessionId, WorkNo};
+use crate::domain::params::SignOutReason;
+use crate::domain::reasons::Category;
+use crate::domain::session::{AgentSlot, GuidMatch, GuidPolicy, Session, SessionOptions};
+use crate::domain::signin::SignInRequest;
+use crate::domain::state::{apply, AgentState, Command, Refusal};
+use crate::domain::{now_ms, Failure};
+use crate::retcode::Retcode;
+use crate::store::AgentStore;
+
+/// Timings and limits of the domain.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub guid: GuidPolicy,
+    pub poll_wait_ms: u64,
+    pub heartbeat_timeout_ms: u64,
+    pub queue_capacity: usize,
+    pub server_name: String,
+    /// Password checks running at once (each Argon2id check holds 19 MiB).
+    pub hash_concurrency: usize,
+    /// Refuse reason codes the catalog does not name.
+    pub strict_reasons: bool,
+    pub lockout: LockoutPolicy,
+}
+
+/// An authenticated caller: the agent and the session its Guid belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub work_no: WorkNo,
+    pub session: SessionId,
+    pub role: Role,
+    pub guid: GuidMatch,
+}
+
+/// What a successful sign-in returns.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub guid: Guid,
+    pub session: SessionId,
+    pub login_time: u64,
+    pub vdn: u32,
+    pub media_type: String,
+}
+
+/// What a poll answers.
+#[derive(Debug, Clone, Default)]
+pub struct PollAnswer {
+    pub event: Option<Event>,
+    /// A Guid the client must switch to (dynamic mode).
+    pub set_guid: Option<Guid>,
+}
+
+/// An agent's own status.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusView {
+    pub state: u8,
+    pub is_working: bool,
+}
+
+/// Who ended a session, recorded in `AgentOther_ShutdownService`.
+#[derive(Debug, Clone)]
+pub struct Ending {
+    pub reason: u16,
+    /// `self`, `inspector:<workNo>` or `system:<cause>`.
+    pub initiator: String,
+}
+
+impl Ending {
+    /// The agent signing itself out.
+    pub fn own(reason: SignOutReason) -> Ending {
+        Ending { reason: reason.code(), initiator: "self".into() }
+    }
+
+    /// The system ending a session.
+    pub fn system(reason: SignOutReason, cause: &str) -> Ending {
+        Ending { reason: reason.code(), initiator: format!("system:{cause}") }
+    }
+}
+
+/// What ending a live session left to clean up outside the slot.
+#[derive(Debug, Default)]
+struct Retired {
+    session: Option<SessionId>,
+    /// An older ended session evicted to make room.
+    evicted: Option<SessionId>,
+    /// The ended session's Guids, to drop from the owner index.
+    guids: Vec<Guid>,
+}
+
+/// The gateway. Cheap to clone.
+#[derive(Clone)]
+pub struct Gateway(Arc<Inner>);
+
+struct Inner {
+    config: GatewayConfig,
+    directory: Directory,
+    store: Arc<dyn AgentStore>,
+    next_session: AtomicU64,
+    /// Sign-ins in flight, so one agent's sign-ins never overlap.
+    claims: Mutex<HashSet<WorkNo>>,
+    hashing: Semaphore,
+    audit: Arc<AuditLog>,
+    lockouts: Mutex<std::collections::HashMap<WorkNo, lockout::LockState>>,
+}
+
+/// Releases an agent's sign-in claim however the sign-in ends.
+struct Claim<'a>(&'a Gateway, WorkNo);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.0 .0.claims.lock().remove(&self.1);
+    }
+}
+
+fn not_signed_in() -> Failure {
+    Failure::new(Retcode::NotSignedIn, "agent not signed in")
+}
+
+impl Gateway {
+    pub fn new(
+        config: GatewayConfig,
+        directory: Directory,
+        store: Arc<dyn AgentStore>,
+        audit: Arc<AuditLog>,
+    ) -> Gateway {
+        let hashing = Semaphore::new(config.hash_concurrency.max(1));
+        Gateway(Arc::new(Inner {
+            config,
+            directory,
+            store,
+            next_session: AtomicU64::new(1),
+            claims: Mutex::new(HashSet::new()),
+            hashing,
+            audit,
+            lockouts: Mutex::new(std::collections::HashMap::new()),
+        }))
+    }
+
+    pub fn config(&self) -> &GatewayConfig {
+        &self.0.config
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.0.directory
+    }
+
+    pub fn store(&self) -> &Arc<dyn AgentStore> {
+        &self.0.store
+    }
+
+    pub fn audit(&self) -> &Arc<AuditLog> {
+        &self.0.audit
+    }
+
+    /// Records what the gateway did on its own (no request behind it).
+    async fn audit_system(&self, action: &str, target: WorkNo, reason: Option<(Category, u16)>, code: Retcode) {
+        let entry = Entry {
+            actor: Actor { work_no: "system".into(), role: "system".into(), ip: String::new() },
+            target: target.to_string(),
+            action: action.into(),
+            reason: reason.map(|(category, code)| self.audit_reason(category, code)),
+            retcode: code.code().into(),
+            request_id: String::new(),
+        };
+        if let Err(e) = self.0.audit.append(entry).await {
+            log::error!("{e}");
+        }
+    }
+
+    /// A reason as the audit trail records it.
+    pub fn audit_reason(&self, category: Category, code: u16) -> AuditReason {
+        let category = if category == Category::Signout && code > 255 { Category::System } else { category };
+        AuditReason {
+            code,
+            category: format!("{category:?}").to_lowercase(),
+            name: self.directory().catalog().name_or_empty(category, code),
+        }
+    }
+
+    /// In strict mode, refuses codes the catalog does not name.
+    pub fn check_reason(&self, category: Category, code: u16, refusal: Retcode) -> Result<(), Failure> {
+        if self.config().strict_reasons && !self.directory().catalog().knows(category, code) {
+            return Err(Failure::new(refusal, format!("reason {code} is not in the reason-code catalog")));
+        }
+        Ok(())
+    }
+
+    /// Drops retired Guids from the owner index and their wakers.
+    fn clean_up(&self, retired: Retired) {
+        for guid in &retired.guids {
+            self.0.store.unindex_guid(guid.as_str());
+        }
+        if let Some(id) = retired.evicted {
+            self.0.store.forget(id);
+        }
+        if let Some(id) = retired.session {
+            self.0.store.wake(id);
+        }
+    }
+
+    /// Runs `f` on one agent's slot and returns what it produced.
+    async fn with_slot<R: Send>(
+        &self,
+        work_no: WorkNo,
+        mut f: impl FnMut(&mut AgentSlot) -> R + Send,
+    ) -> Result<R, Failure> {
+        let mut out = None;
+        self.0.store.update(work_no, &mut |slot| out = Some(f(slot))).await?;
+        Ok(out.expect("store ran the update"))
+    }
+
+    /// Runs `f` on the caller's live session.
+    async fn with_live<R: Send>(
+        &self,
+        caller: &Caller,
+        mut f: impl FnMut(&mut Session, u64) -> Result<R, Failure> + Send,
+    ) -> Result<R, Failure> {
+        let now = now_ms();
+        self.with_slot(caller.work_no, |slot| match slot.live_if(caller.session) {
+            Some(session) => f(session, now),
+            None => Err(not_signed_in()),
+        })
+        .await?
+    }
+
+    // ----- authentication -------------------------------------------------
+
+    /// Finds the session a Guid belongs to. Ended sessions are accepted only
+    /// where `allow_ended` (the final poll).
+    pub async fn authenticate(&self, work_no: WorkNo, guid: &str, allow_ended: bool) -> Result<Caller, Failure> {
+        if guid.is_empty() || guid.len() > Guid::MAX_LEN {
+            return Err(Failure::new(Retcode::NoPermission, "the Guid header is missing or malformed"));
+        }
+        let role = self.directory().get(work_no).map_or(Role::Agent, |r| r.role);
+        let now = now_ms();
+        self.with_slot(work_no, |slot| {
+            let signed_in = slot.live.is_some();
+            match slot.by_guid(guid, now) {
+                Some((s, m)) if s.ended.is_none() || (allow_ended && !s.is_delivered()) => {
+                    Ok(Caller { work_no, session: s.id, role, guid: m })
+                }
+                Some(_) => Err(Failure::new(Retcode::NotSignedIn, "this session has been signed out")),
+                None if signed_in => {
+                    Err(Failure::new(Retcode::NoPermission, "the Guid is expired or not this agent's"))
+                }
+                None => Err(not_signed_in()),
+            }
+        })
+        .await?
+    }
+
+    /// The caller of an interface whose `{agentid}` may be another agent's:
+    /// the agent itself, or an inspector whose Guid this is. An agent's
+    /// Guid is never accepted for a different agent id.
+    pub async fn authenticate_operator(&self, path_agent: WorkNo, guid: &str) -> Result<Caller, Failure> {
+        let refusal = match self.authenticate(path_agent, guid, false).await {
+            Ok(caller) => return Ok(caller),
+            Err(refusal) => refusal,
+        };
+        match self.0.store.guid_owner(guid) {
+            Some(owner)
+                if owner != path_agent && self.directory().get(owner).is_some_and(|r| r.role == Role::Inspector) =>
+            {
+                self.authenticate(owner, guid, false).await.map_err(|_| refusal)
+            }
+            _ => Err(refusal),
+        }
+    }
+}
+
+/// A Guid change to apply to the client and the owner index.
+#[derive(Debug, Default)]
+struct GuidChange {
+    /// The Guid the client must switch to.
+    set_guid: Option<Guid>,
+    /// A new Guid to index.
+    issued: Option<Guid>,
+    /// A Guid that stopped working.
+    retired: Option<Guid>,
+}
+
+/// Rotates the Guid when due. A client that presents the previous Guid
+/// missed a rotation: it is sent the current one again instead of a further
+/// rotation, so a lost answer can never cost it the session.
+fn rotation(session: &mut Session, presented: GuidMatch, policy: &GuidPolicy, now: u64) -> GuidChange {
+    let rotated = if presented == GuidMatch::Current { session.guids.rotate_if_due(policy, now) } else { None };
+    let current = session.guids.current().clone();
+    match rotated {
+        Some(r) => GuidChange { set_guid: Some(current.clone()), issued: Some(current), retired: r.retired },
+        None if presented == GuidMatch::Previous => GuidChange { set_guid: Some(current), ..GuidChange::default() },
+        None => GuidChange::default(),
+    }
+}
+
+impl Gateway {
+    /// Applies a Guid change to the owner index; returns what the client gets.
+    fn apply_guid_change(&self, work_no: WorkNo, change: GuidChange) -> Option<Guid> {
+        if let Some(guid) = &change.issued {
+            self.0.store.index_guid(guid.as_str(), work_no);
+        }
+        if let Some(guid) = &change.retired {
+            self.0.store.unindex_guid(guid.as_str());
+        }
+        change.set_guid
+    }
+}
+
+/// Ends the live session: final event (with the reason's name), then it
+/// moves to the ended list.
+fn end_live(slot: &mut AgentSlot, ending: &Ending, reason_name: String, now: u64, linger_ms: u64) -> Retired {
+    let Some(session) = slot.live.as_mut() else { return Retired::default() };
+    let content = Content::fields([
+        ("loginTime", session.login_time.to_string()),
+        ("reason", ending.reason.to_string()),
+        ("reasonName", reason_name),
+        ("initiator", ending.initiator.clone()),
+    ]);
+    session.push(names::SHUTDOWN_SERVICE, content, now);
+    session.end(ending.reason, now, linger_ms);
+    let (id, guids) = (session.id, session.guids.all());
+    Retired { session: Some(id), evicted: slot.retire_live(), guids }
+}

@@ -1,0 +1,146 @@
+//! Sign-in (with its per-agent claim) and sign-out.
+
+use super::*;
+
+impl Gateway {
+    fn claim(&self, work_no: WorkNo) -> Result<Claim<'_>, Failure> {
+        if self.0.claims.lock().insert(work_no) {
+            Ok(Claim(self, work_no))
+        } else {
+            Err(Failure::new(Retcode::RepeatedCall, "a sign-in for this agent is still in progress"))
+        }
+    }
+
+    async fn check_password(&self, work_no: WorkNo, password: String) -> Result<bool, Failure> {
+        let _permit = self.0.hashing.acquire().await.map_err(|_| Failure::of(Retcode::Internal))?;
+        let gateway = self.clone();
+        tokio::task::spawn_blocking(move || gateway.directory().verify_password(work_no, &password))
+            .await
+            .map_err(|_| Failure::of(Retcode::Internal))
+    }
+
+    /// Signs an agent in. With `force`, an existing session is displaced
+    /// (reason 264) instead of refused with 100-002. A work number locked
+    /// by repeated wrong passwords gets 110-016, even with the right one.
+    pub async fn sign_in(&self, work_no: WorkNo, request: SignInRequest, force: bool) -> Result<SignedIn, Failure> {
+        let _claim = self.claim(work_no)?;
+        self.check_lock(work_no)?;
+        if !self.check_password(work_no, request.password.clone()).await? {
+            return Err(self.password_failed(work_no).await);
+        }
+        self.password_succeeded(work_no);
+        let record = self.directory().get(work_no).ok_or_else(|| Failure::of(Retcode::WrongPassword))?;
+        match (&request.phone, record.role) {
+            (None, Role::Agent) => return Err(Failure::new(Retcode::SignInParameter, "phonenum is required")),
+            (Some(phone), _) if !record.phones.contains(phone) => {
+                return Err(Failure::new(Retcode::PhoneNotAllowed, "this phone number is not configured for the agent"))
+            }
+            _ => {}
+        }
+        let id = SessionId(self.0.next_session.fetch_add(1, Ordering::Relaxed));
+        let session = self.new_session(id, work_no, &request, record.skills.clone());
+        let signed_in = SignedIn {
+            guid: session.guids.current().clone(),
+            session: id,
+            login_time: session.login_time,
+            vdn: record.vdn,
+            media_type: request.media_type(),
+        };
+        let retired = self.install(work_no, session, force).await?;
+        self.0.store.index_guid(signed_in.guid.as_str(), work_no);
+        if retired.session.is_some() {
+            self.clean_up(retired);
+            let reason = (Category::System, SignOutReason::DISPLACED.code());
+            self.audit_system("displaced", work_no, Some(reason), Retcode::Success).await;
+            self.notify_inspectors(work_no, false).await;
+        }
+        self.notify_inspectors(work_no, true).await;
+        Ok(signed_in)
+    }
+
+    /// Makes `session` the live one, displacing a live session if `force`.
+    async fn install(&self, work_no: WorkNo, session: Session, force: bool) -> Result<Retired, Failure> {
+        let linger = self.config().heartbeat_timeout_ms;
+        let ending = Ending::system(SignOutReason::DISPLACED, "forcelogin");
+        let name = self.directory().catalog().name_or_empty(Category::System, ending.reason);
+        self.with_slot(work_no, |slot| {
+            let mut retired = Retired::default();
+            if slot.live.is_some() {
+                if !force {
+                    return Err(Failure::new(Retcode::AlreadySignedIn, "agent already signed in; use forcelogin"));
+                }
+                retired = end_live(slot, &ending, name.clone(), now_ms(), linger);
+            }
+            slot.live = Some(session.clone());
+            Ok(retired)
+        })
+        .await?
+    }
+
+    fn new_session(&self, id: SessionId, work_no: WorkNo, request: &SignInRequest, skills: Vec<u32>) -> Session {
+        let now = now_ms();
+        let (state, events) = request.status.enter();
+        let mut session = Session {
+            id,
+            work_no,
+            guids: crate::domain::session::GuidSet::new(self.config().guid.node, now),
+            login_time: now,
+            state,
+            state_since: now,
+            options: SessionOptions {
+                phone: request.phone.clone(),
+                auto_answer: request.auto_answer,
+                auto_enter_idle: request.auto_enter_idle,
+                release_phone: request.release_phone.unwrap_or(true),
+                agent_type: request.agent_type,
+                listen_status: request.listen_status,
+                client_ip: request.ip.clone(),
+                media_type: request.media_type(),
+            },
+            skills,
+            last_heartbeat: now,
+            poll_until: now,
+            poll_generation: 0,
+            acking: false,
+            rest_epoch: 0,
+            queue: crate::domain::events::EventQueue::new(self.config().queue_capacity),
+            ended: None,
+        };
+        for (kind, content) in events {
+            session.push(kind, content, now);
+        }
+        session
+    }
+
+    // ----- sign-out ---------------------------------------------------------
+
+    /// Signs the caller's session out, queueing `AgentOther_ShutdownService`.
+    pub async fn sign_out(&self, caller: &Caller, ending: Ending) -> Result<(), Failure> {
+        self.end_session(caller.work_no, Some(caller.session), &ending).await
+    }
+
+    /// Ends `work_no`'s live session (only if it is `session`, when given)
+    /// and tells listening inspectors.
+    pub(crate) async fn end_session(
+        &self,
+        work_no: WorkNo,
+        session: Option<SessionId>,
+        ending: &Ending,
+    ) -> Result<(), Failure> {
+        let linger = self.config().heartbeat_timeout_ms;
+        let name = self.directory().catalog().name_or_empty(Category::Signout, ending.reason);
+        let retired = self
+            .with_slot(work_no, |slot| match slot.live.as_ref().map(|s| s.id) {
+                Some(id) if session.is_none_or(|wanted| wanted == id) => {
+                    Ok(end_live(slot, ending, name.clone(), now_ms(), linger))
+                }
+                _ => Err(not_signed_in()),
+            })
+            .await??;
+        self.clean_up(retired);
+        self.notify_inspectors(work_no, false).await;
+        Ok(())
+    }
+
+    // ----- state commands ---------------------------------------------------
+}

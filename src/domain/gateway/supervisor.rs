@@ -1,0 +1,355 @@
+//! Inspectors acting on agents in their scope: forced sign-out and state
+//! changes, status queries, bulk actions, and sign-in/out notifications.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::*;
+use crate::domain::params::{BusyReason, RestCause, RestSeconds};
+
+/// A forced state change (reference §2.4).
+#[derive(Debug, Clone, Copy)]
+pub enum Forced {
+    Busy,
+    Idle,
+    Rest { seconds: RestSeconds, cause: RestCause },
+}
+
+/// The agents a bulk action covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Selector {
+    Group(u32),
+    Skill(u32),
+}
+
+/// What a bulk action does to each agent.
+#[derive(Debug, Clone, Copy)]
+pub enum BulkAction {
+    SignOut { reason: u16 },
+    Busy,
+}
+
+/// One agent's outcome in a bulk action.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkResult {
+    /// Work number.
+    pub work_no: String,
+    /// This agent's outcome: `"0"`, or why not (e.g. 100-006 not signed in).
+    #[schema(value_type = String)]
+    pub retcode: Retcode,
+    pub message: String,
+}
+
+/// One agent as a supervisor sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentInfo {
+    /// Work number.
+    pub workno: String,
+    pub name: String,
+    pub group_id: u32,
+    pub vdn_id: u32,
+    /// CC-Gateway state (reference §6.1): 2 signed out, 3 busy, 4 idle, 5 wrap-up, 8 rest.
+    pub agent_state: u8,
+    /// Busy reason or rest cause of the current state.
+    pub reason: Option<u16>,
+    /// The reason's catalog name.
+    pub reason_name: Option<String>,
+    /// Epoch ms since which the agent is in this state.
+    pub state_since: Option<u64>,
+    /// Epoch ms of sign-in.
+    pub login_time: Option<u64>,
+    /// Phone number signed in with.
+    pub phone_number: Option<String>,
+    /// Skill queues signed in to (configured ones when signed out).
+    pub skills: Vec<u32>,
+}
+
+/// Agent counts of one skill queue.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SkillStats {
+    pub skill_id: u32,
+    pub name: String,
+    pub signed_in: u32,
+    pub idle: u32,
+    pub busy: u32,
+    pub resting: u32,
+    pub wrap_up: u32,
+}
+
+fn initiator(inspector: &Caller) -> String {
+    format!("inspector:{}", inspector.work_no)
+}
+
+impl Gateway {
+    /// May `inspector` act on `target`? Inspector role (else `no_right`),
+    /// not itself (000-005), a known agent (else `missing`), in scope and VDN.
+    fn check_scope(
+        &self,
+        inspector: &Caller,
+        target: WorkNo,
+        no_right: Retcode,
+        missing: Retcode,
+    ) -> Result<(), Failure> {
+        if inspector.role != Role::Inspector {
+            return Err(Failure::new(no_right, "only inspectors may act on other agents"));
+        }
+        if target == inspector.work_no {
+            return Err(Failure::of(Retcode::SelfInspection));
+        }
+        if self.directory().get(target).is_none() {
+            return Err(Failure::of(missing));
+        }
+        if !self.directory().covers(inspector.work_no, target) {
+            return Err(Failure::of(no_right));
+        }
+        Ok(())
+    }
+
+    /// Checks a quality-control action (900-002 outside scope).
+    pub fn authorize(&self, inspector: &Caller, target: WorkNo) -> Result<(), Failure> {
+        self.check_scope(inspector, target, Retcode::NoRight, Retcode::MonitoredAgentNotFound)
+    }
+
+    /// An inspector signs `target` out with `reason` (any state).
+    pub async fn force_sign_out(&self, inspector: &Caller, target: WorkNo, reason: u16) -> Result<(), Failure> {
+        self.authorize(inspector, target)?;
+        self.end_session(target, None, &Ending { reason, initiator: initiator(inspector) }).await
+    }
+
+    /// An inspector forces `target` busy (reason 3), idle, or to rest.
+    pub async fn force_state(&self, inspector: &Caller, target: WorkNo, forced: Forced) -> Result<(), Failure> {
+        self.authorize(inspector, target)?;
+        let catalog = self.directory().catalog();
+        let who = initiator(inspector);
+        let (next, kind, content) = match forced {
+            Forced::Busy => {
+                let code = BusyReason::BY_INSPECTOR.code();
+                let name = catalog.name_or_empty(Category::Busy, code);
+                let content = Content::fields([("reason", code.to_string()), ("reasonName", name), ("initiator", who)]);
+                (AgentState::Busy { reason: BusyReason::BY_INSPECTOR }, names::FORCE_SET_NOT_READY, content)
+            }
+            Forced::Idle => (AgentState::Idle, names::FORCE_READY, Content::fields([("initiator", who)])),
+            Forced::Rest { seconds, cause } => {
+                let name = catalog.name_or_empty(Category::Rest, u16::from(cause.code()));
+                let content = Content::fields([
+                    ("reason", cause.code().to_string()),
+                    ("time", seconds.get().to_string()),
+                    ("reasonName", name),
+                    ("initiator", who),
+                ]);
+                (AgentState::Rest { seconds, cause }, names::SET_REST_SUCCESS, content)
+            }
+        };
+        let now = now_ms();
+        let (session, epoch) = self
+            .with_slot(target, |slot| {
+                let session = slot.live.as_mut()?;
+                session.state = next;
+                session.state_since = now;
+                session.push(kind, content.clone(), now);
+                session.rest_epoch += u64::from(matches!(next, AgentState::Rest { .. }));
+                Some((session.id, session.rest_epoch))
+            })
+            .await?
+            .ok_or_else(not_signed_in)?;
+        self.0.store.wake(session);
+        if let Forced::Rest { seconds, .. } = forced {
+            let agent = Caller { work_no: target, session, role: Role::Agent, guid: GuidMatch::Current };
+            self.arm_rest_reminder(agent, epoch, seconds.get());
+        }
+        Ok(())
+    }
+
+    /// Every agent of `selector` inside the inspector's scope, acted on one
+    /// by one; each gets its own outcome.
+    pub async fn bulk(
+        &self,
+        inspector: &Caller,
+        selector: Selector,
+        action: BulkAction,
+    ) -> Result<Vec<BulkResult>, Failure> {
+        if inspector.role != Role::Inspector {
+            return Err(Failure::new(Retcode::NoRight, "only inspectors may act on other agents"));
+        }
+        let members: Vec<WorkNo> = self
+            .directory()
+            .agents()
+            .filter(|(w, r)| {
+                *w != inspector.work_no
+                    && match selector {
+                        Selector::Group(g) => r.group == g,
+                        Selector::Skill(s) => r.skills.contains(&s),
+                    }
+            })
+            .map(|(w, _)| w)
+            .collect();
+        let targets: Vec<WorkNo> =
+            members.iter().copied().filter(|w| self.directory().covers(inspector.work_no, *w)).collect();
+        if targets.is_empty() {
+            return Err(match members.is_empty() {
+                true => Failure::new(Retcode::BadParameter, "no agent belongs to that group or skill queue"),
+                false => Failure::of(Retcode::NoRight),
+            });
+        }
+        let mut results = Vec::with_capacity(targets.len());
+        for target in targets {
+            let outcome = match action {
+                BulkAction::SignOut { reason } => self.force_sign_out(inspector, target, reason).await,
+                BulkAction::Busy => self.force_state(inspector, target, Forced::Busy).await,
+            };
+            let (retcode, message) = match outcome {
+                Ok(()) => (Retcode::Success, "success".to_owned()),
+                Err(f) => (f.code, f.detail.into_owned()),
+            };
+            results.push(BulkResult { work_no: target.to_string(), retcode, message });
+        }
+        Ok(results)
+    }
+
+    /// One agent's status, for an inspector whose scope covers it.
+    pub async fn query_agent(&self, inspector: &Caller, target: WorkNo) -> Result<AgentInfo, Failure> {
+        self.check_scope(inspector, target, Retcode::NoQueryRight, Retcode::NoAgentInfo)?;
+        self.agent_info(target).await
+    }
+
+    /// Every agent in the inspector's scope (signed in to `skill`, if given).
+    pub async fn agents_in_scope(&self, inspector: &Caller, skill: Option<u32>) -> Result<Vec<AgentInfo>, Failure> {
+        if inspector.role != Role::Inspector {
+            return Err(Failure::new(Retcode::NoQueryRight, "only inspectors may query other agents"));
+        }
+        let mut agents = Vec::new();
+        for (work_no, _) in self.directory().agents() {
+            if work_no == inspector.work_no || !self.directory().covers(inspector.work_no, work_no) {
+                continue;
+            }
+            let info = self.agent_info(work_no).await?;
+            if skill.is_none_or(|s| info.agent_state != 2 && info.skills.contains(&s)) {
+                agents.push(info);
+            }
+        }
+        Ok(agents)
+    }
+
+    /// Counters per skill queue over the agents in the inspector's scope.
+    pub async fn skill_stats(&self, inspector: &Caller) -> Result<Vec<SkillStats>, Failure> {
+        let agents = self.agents_in_scope(inspector, None).await?;
+        let mut stats: std::collections::BTreeMap<u32, SkillStats> = std::collections::BTreeMap::new();
+        for (work_no, record) in self.directory().agents() {
+            if self.directory().covers(inspector.work_no, work_no) && work_no != inspector.work_no {
+                for skill in &record.skills {
+                    let name = self.directory().skill(*skill).map(|s| s.name.clone()).unwrap_or_default();
+                    stats.entry(*skill).or_insert_with(|| SkillStats {
+                        skill_id: *skill,
+                        name,
+                        ..SkillStats::default()
+                    });
+                }
+            }
+        }
+        for agent in agents.iter().filter(|a| a.agent_state != 2) {
+            for skill in &agent.skills {
+                if let Some(s) = stats.get_mut(skill) {
+                    s.signed_in += 1;
+                    match agent.agent_state {
+                        3 => s.busy += 1,
+                        4 => s.idle += 1,
+                        5 => s.wrap_up += 1,
+                        8 => s.resting += 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(stats.into_values().collect())
+    }
+
+    async fn agent_info(&self, target: WorkNo) -> Result<AgentInfo, Failure> {
+        let record = self.directory().get(target).ok_or_else(|| Failure::of(Retcode::NoAgentInfo))?;
+        let live = self
+            .with_slot(target, |slot| {
+                slot.live
+                    .as_ref()
+                    .map(|s| (s.state, s.state_since, s.login_time, s.options.phone.clone(), s.skills.clone()))
+            })
+            .await?;
+        let catalog = self.directory().catalog();
+        let mut info = AgentInfo {
+            workno: target.to_string(),
+            name: record.name.clone(),
+            group_id: record.group,
+            vdn_id: record.vdn,
+            agent_state: 2,
+            reason: None,
+            reason_name: None,
+            state_since: None,
+            login_time: None,
+            phone_number: None,
+            skills: record.skills.clone(),
+        };
+        if let Some((state, since, login, phone, skills)) = live {
+            let reason = match state {
+                AgentState::Busy { reason } => Some((Category::Busy, reason.code())),
+                AgentState::Rest { cause, .. } => Some((Category::Rest, u16::from(cause.code()))),
+                _ => None,
+            };
+            info.agent_state = state.code();
+            info.reason = reason.map(|(_, code)| code);
+            info.reason_name = reason.and_then(|(c, code)| catalog.name(c, code).map(str::to_owned));
+            (info.state_since, info.login_time, info.phone_number, info.skills) =
+                (Some(since), Some(login), phone, skills);
+        }
+        Ok(info)
+    }
+
+    /// Audit records about agents in the inspector's scope, newest first.
+    #[allow(clippy::type_complexity)]
+    pub fn audit_records(
+        &self,
+        inspector: &Caller,
+        mut keep: impl FnMut(&crate::audit::Record) -> bool,
+        skip: usize,
+        take: usize,
+    ) -> Result<(Vec<Arc<crate::audit::Record>>, usize), Failure> {
+        if inspector.role != Role::Inspector {
+            return Err(Failure::new(Retcode::NoRight, "only inspectors may read the audit trail"));
+        }
+        let directory = self.directory();
+        let in_scope = |r: &crate::audit::Record| {
+            WorkNo::parse(&r.entry.target)
+                .is_some_and(|t| t == inspector.work_no || directory.covers(inspector.work_no, t))
+        };
+        Ok(self.0.audit.newest_first(|r| in_scope(r) && keep(r), skip, take))
+    }
+
+    /// Queues `QC_AgentState_Notify` for listening inspectors whose scope
+    /// covers `target`.
+    pub(super) async fn notify_inspectors(&self, target: WorkNo, signed_in: bool) {
+        let Some(record) = self.directory().get(target) else { return };
+        let subtype = if signed_in { "QC_AgentState_Login" } else { "QC_AgentState_Logout" };
+        let content = Content::fields([
+            ("subtype", subtype.to_owned()),
+            ("monitoredagent", target.to_string()),
+            ("agentname", record.name.clone()),
+            ("mediaserver", "CtiServer".to_owned()),
+        ]);
+        for inspector in self.directory().inspectors() {
+            if inspector == target || !self.directory().covers(inspector, target) {
+                continue;
+            }
+            let now = now_ms();
+            let listening = self
+                .with_slot(inspector, |slot| {
+                    let session = slot.live.as_mut().filter(|s| s.options.listen_status)?;
+                    session.push(names::QC_AGENT_STATE_NOTIFY, content.clone(), now);
+                    Some(session.id)
+                })
+                .await;
+            if let Ok(Some(session)) = listening {
+                self.0.store.wake(session);
+            }
+        }
+    }
+}

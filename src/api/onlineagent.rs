@@ -251,6 +251,7 @@ async fn rest(
         RestSeconds::parse(&path.time).ok_or_else(|| ApiError::parameter("time must be from 1 to 86399 seconds"))?;
     let cause =
         RestCause::parse(&path.restcause).ok_or_else(|| ApiError::parameter("restcause must be from 0 to 255"))?;
+    gateway.check_reason(Category::Rest, u16::from(cause.code()), Retcode::BadParameter)?;
     let prolong =
         parse_flag(query.prolong.as_deref()).map_err(|_| ApiError::parameter("prolong must be true or false"))?;
     run(&gateway, &agent, Command::Rest { seconds, cause, prolong }).await

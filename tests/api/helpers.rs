@@ -276,3 +276,48 @@ where
 pub fn names(events: &[Value]) -> Vec<String> {
     events.iter().map(|e| e["eventType"].as_str().unwrap().to_owned()).collect()
 }
+
+pub const INSPECTOR_PASSWORD: &str = "Super@123";
+
+impl TestApp {
+    /// Signs an inspector in (no phone); `listen` asks for sign-in/out notices.
+    pub async fn sign_in_inspector(&self, inspector: u32, listen: bool) -> String {
+        let body = json!({"password": INSPECTOR_PASSWORD, "listenStatus": listen});
+        let answer = self.login(inspector, &body).await;
+        answer.expect("0");
+        answer.set_guid.clone().expect("sign-in answers Set-GUID")
+    }
+
+    /// `qualitycontrol/{inspector}/{action}/{target}{rest}`.
+    pub async fn qc(&self, action: &str, inspector: u32, guid: &str, target: u32, rest: &str) -> Answer {
+        let path = format!("qualitycontrol/{inspector}/{action}/{target}{rest}");
+        self.call(Method::POST, &path, Some(guid), None).await
+    }
+
+    pub async fn bulk(&self, action: &str, inspector: u32, guid: &str, body: &Value) -> Answer {
+        let path = format!("qualitycontrol/{inspector}/{action}");
+        self.call(Method::POST, &path, Some(guid), Some(body)).await
+    }
+
+    pub async fn audit_page(&self, inspector: u32, guid: &str, query: &str) -> Answer {
+        self.call(Method::GET, &format!("qualitycontrol/{inspector}/audit{query}"), Some(guid), None).await
+    }
+
+    /// `agentgroup/{caller}/{rest}`.
+    pub async fn agentgroup(&self, caller: u32, guid: &str, rest: &str) -> Answer {
+        self.call(Method::GET, &format!("agentgroup/{caller}/{rest}"), Some(guid), None).await
+    }
+
+    pub async fn reason_codes(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::GET, &format!("onlineagent/{agent}/reasoncodes"), Some(guid), None).await
+    }
+
+    /// The audit file's records, oldest first.
+    pub fn audit_records(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.settings.audit_file)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}

@@ -3,9 +3,12 @@
 //! it through a typed client. One module per resource group.
 
 mod agentevent;
+mod agentgroup;
+mod audit;
 mod framework;
 mod helpers;
 mod openapi;
+mod qualitycontrol;
 mod sessions;
 mod signin;
 mod signout;

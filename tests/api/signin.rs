@@ -164,3 +164,48 @@ async fn concurrent_sign_ins_of_one_agent_leave_exactly_one_session() {
     let guid = winners[0].set_guid.as_ref().unwrap();
     assert_eq!(app.state_of(110, guid).await, 4);
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_work_number_even_for_the_right_one() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.lockout_attempts = 3;
+        s.lockout_ms = 600_000;
+    })
+    .await;
+    let wrong = json!({"password": "nope", "phonenum": "7101"});
+    for _ in 0..3 {
+        app.login(101, &wrong).await.expect("100-004");
+    }
+    app.login(101, &app.login_body(101)).await.expect("110-016");
+    // Others are unaffected; an unknown work number locks the same way.
+    app.sign_in(102).await;
+    for _ in 0..3 {
+        app.login(555, &json!({"password": "nope", "phonenum": "7555"})).await.expect("100-004");
+    }
+    app.login(555, &json!({"password": "nope", "phonenum": "7555"})).await.expect("110-016");
+    let locks = app.audit_records().into_iter().filter(|r| r["action"] == "lockout").count();
+    assert_eq!(locks, 2);
+}
+
+#[tokio::test]
+async fn a_right_password_resets_the_count_and_a_lock_ends() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.lockout_attempts = 2;
+        s.lockout_ms = 300;
+        s.lockout_max_ms = 300;
+    })
+    .await;
+    let wrong = json!({"password": "nope", "phonenum": "7101"});
+    app.login(101, &wrong).await.expect("100-004");
+    let guid = app.sign_in(101).await;
+    app.logout(101, &guid).await.expect("0");
+    app.login(101, &wrong).await.expect("100-004");
+    app.sign_in(101).await;
+    app.force_login(101, &wrong).await.expect("100-004");
+    app.force_login(101, &wrong).await.expect("100-004");
+    app.force_login(101, &app.login_body(101)).await.expect("110-016");
+    crate::helpers::eventually(std::time::Duration::from_secs(5), || async {
+        (app.force_login(101, &app.login_body(101)).await.retcode() == "0").then_some(())
+    })
+    .await;
+}

@@ -238,9 +238,20 @@ impl Writer {
                     break;
                 }
             }
-            let outcome = self.write(&mut batch);
-            if outcome.is_err() {
+            // After a failure the file's state is unknown (a batch may be
+            // half written): write nothing more, so no number is ever used
+            // twice. A restart re-reads the file and continues its chain.
+            let outcome = if self.healthy.load(Ordering::Relaxed) {
+                self.write(&mut batch)
+            } else {
+                Err(AuditError("stopped after an earlier write failure; restart the gateway".into()))
+            };
+            if let Err(e) = &outcome {
                 self.healthy.store(false, Ordering::Relaxed);
+                for pending in &batch {
+                    // The record is not in the trail: keep it in the log.
+                    log::error!("{e}; unrecorded: {}", serde_json::to_string(&pending.entry).unwrap_or_default());
+                }
             }
             for pending in batch {
                 let _ = pending.done.send(outcome.clone());
@@ -281,8 +292,9 @@ impl Writer {
 /// The first problem [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
-    /// Every record is intact and in order.
-    Intact { records: u64 },
+    /// Every record is intact and in order; `head` says whether a head
+    /// file was there to check the end against.
+    Intact { records: u64, head: bool },
     /// The record at `line` is not what was written.
     Edited { line: usize, seq: Option<u64> },
     /// Records are missing before `line`.
@@ -296,7 +308,13 @@ pub enum Finding {
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Finding::Intact { records } => write!(f, "intact: {records} records, chain and head agree"),
+            Finding::Intact { records, head: true } => write!(f, "intact: {records} records, chain and head agree"),
+            Finding::Intact { records, head: false } => {
+                write!(
+                    f,
+                    "intact: {records} records in a sound chain; no head file, so removal from the end is not checked"
+                )
+            }
             Finding::Edited { line, seq: Some(seq) } => write!(f, "record {seq} (line {line}) was edited"),
             Finding::Edited { line, seq: None } => write!(f, "line {line} is not an audit record (edited)"),
             Finding::Removed { line, expected_seq, found_seq } => {
@@ -341,17 +359,18 @@ pub fn verify(path: &Path) -> Result<Finding, String> {
         }
         (seq, hash) = (record.seq, record.hash);
     }
-    if let Ok(text) = std::fs::read_to_string(head_path(path)) {
-        let head: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("head file: {e}"))?;
-        let head_seq = head["seq"].as_u64().unwrap_or(0);
-        if head_seq > seq {
-            return Ok(Finding::TailRemoved { last_seq: seq, head_seq });
-        }
-        if head_seq == seq && head["hash"].as_str() != Some(hash.as_str()) {
-            return Ok(Finding::Edited { line: seq as usize, seq: Some(seq) });
-        }
+    let Ok(text) = std::fs::read_to_string(head_path(path)) else {
+        return Ok(Finding::Intact { records: seq, head: false });
+    };
+    let head: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("head file: {e}"))?;
+    let head_seq = head["seq"].as_u64().unwrap_or(0);
+    if head_seq > seq {
+        return Ok(Finding::TailRemoved { last_seq: seq, head_seq });
     }
-    Ok(Finding::Intact { records: seq })
+    if head_seq == seq && head["hash"].as_str() != Some(hash.as_str()) {
+        return Ok(Finding::Edited { line: seq as usize, seq: Some(seq) });
+    }
+    Ok(Finding::Intact { records: seq, head: true })
 }
 
 #[cfg(test)]
@@ -393,7 +412,7 @@ mod tests {
         let path = temp("restart");
         write(&path, &["login", "sayBusy"]).await;
         write(&path, &["logout"]).await;
-        assert_eq!(verify(&path).unwrap(), Finding::Intact { records: 3 });
+        assert_eq!(verify(&path).unwrap(), Finding::Intact { records: 3, head: true });
         let reopened = AuditLog::open(&path, false, 2).unwrap();
         let (newest, total) = reopened.newest_first(|_| true, 0, 10);
         assert_eq!((newest[0].entry.action.as_str(), total), ("logout", 2));

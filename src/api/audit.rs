@@ -29,8 +29,9 @@ pub fn is_audited(method: &Method, operation: &str) -> bool {
     method != Method::GET && operation != "handShake" && operation != "unknown"
 }
 
+/// A client-sent reason code; values outside 0–255 were refused and name nothing.
 fn segment(req: &HttpRequest, name: &str) -> Option<u16> {
-    req.match_info().get(name).and_then(|v| v.parse().ok())
+    req.match_info().get(name).and_then(|v| v.parse().ok()).filter(|r| *r <= 255)
 }
 
 /// The reason a command carried, by operation.
@@ -52,22 +53,21 @@ fn reason_of(req: &HttpRequest, operation: &str) -> Option<(Category, u16)> {
     }
 }
 
-fn actor(req: &HttpRequest) -> Actor {
+/// The authenticated caller; for a refused sign-in, the work number it
+/// claimed; otherwise nobody (a failed Guid check names no one).
+fn actor(req: &HttpRequest, operation: &str) -> Actor {
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     match req.extensions().get::<Acting>() {
         Some(acting) => {
             Actor { work_no: acting.work_no.to_string(), role: format!("{:?}", acting.role).to_lowercase(), ip }
         }
-        None => Actor {
-            work_no: req
-                .match_info()
-                .get("agentid")
-                .filter(|a| a.bytes().all(|b| b.is_ascii_digit()))
-                .unwrap_or("")
-                .into(),
-            role: "unauthenticated".into(),
-            ip,
-        },
+        None => {
+            let claimed = matches!(operation, "login" | "forceLogin")
+                .then(|| req.match_info().get("agentid"))
+                .flatten()
+                .filter(|a| a.len() <= 12 && a.bytes().all(|b| b.is_ascii_digit()));
+            Actor { work_no: claimed.unwrap_or("").into(), role: "unauthenticated".into(), ip }
+        }
     }
 }
 
@@ -75,7 +75,7 @@ fn actor(req: &HttpRequest) -> Actor {
 pub fn entries<B>(response: &ServiceResponse<B>, operation: &str, retcode: Retcode, request_id: &str) -> Vec<Entry> {
     let req = response.request();
     let Some(gateway) = req.app_data::<web::Data<Gateway>>() else { return Vec::new() };
-    let actor = actor(req);
+    let actor = actor(req, operation);
     let entry = |target: String, reason: Option<(Category, u16)>, code: Retcode| Entry {
         actor: actor.clone(),
         target,

@@ -36,7 +36,9 @@ pub async fn call_log(
     let started = Instant::now();
     let request_id = RequestId::new();
     req.extensions_mut().insert(request_id.clone());
-    let mut response = match refusal(&req) {
+    let refused = refusal(&req);
+    let served = refused.is_none();
+    let mut response = match refused {
         Some(error) => {
             let (http_req, _) = req.into_parts();
             ServiceResponse::new(http_req, error.error_response()).map_into_left_body()
@@ -44,7 +46,7 @@ pub async fn call_log(
         None => next.call(req).await?.map_body(|_, body| body.boxed()).map_into_right_body(),
     };
     let (name, retcode) = outcome(&response);
-    if audit::is_audited(response.request().method(), name) {
+    if served && audit::is_audited(response.request().method(), name) {
         record(&response, name, retcode, &request_id).await;
     }
     if let Ok(value) = HeaderValue::from_str(&request_id.0) {
@@ -69,7 +71,9 @@ fn refusal(req: &ServiceRequest) -> Option<ApiError> {
         ));
     }
     let gateway = req.app_data::<web::Data<Gateway>>()?;
-    (req.method() != Method::GET && !gateway.audit().is_healthy())
+    // The heartbeat is not audited: refusing it would sign agents out.
+    let command = req.method() != Method::GET && !req.path().ends_with("/handshake");
+    (command && !gateway.audit().is_healthy())
         .then(|| ApiError::business(Retcode::Internal, "the audit trail cannot be written; commands are refused"))
 }
 

@@ -198,6 +198,7 @@ async fn bulk_force_logout(
     req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult {
+    gateway.require_inspector(&inspector.0, Retcode::NoRight)?;
     let (selector, reason) = selector(&body.0)?;
     let reason = reason
         .and_then(|r| SignOutReason::parse_client(&r.to_string()))
@@ -216,6 +217,7 @@ async fn bulk_force_busy(
     req: HttpRequest,
     body: JsonBody,
 ) -> ApiResult {
+    gateway.require_inspector(&inspector.0, Retcode::NoRight)?;
     let (selector, _) = selector(&body.0)?;
     bulk(&gateway, &req, &inspector, selector, BulkAction::Busy).await
 }

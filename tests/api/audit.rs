@@ -130,5 +130,8 @@ async fn commands_are_refused_while_the_trail_cannot_be_written() {
     app.say_busy(101, &guid, "").await;
     let refused = app.say_free(101, &guid).await;
     refused.expect("100-007");
+    // Reads and the heartbeat go on; the refused command changed nothing.
     app.agent_status(101, &guid).await.expect("0");
+    app.handshake(101, &guid).await.expect("0");
+    app.say_busy(101, &guid, "").await.expect("100-007");
 }

@@ -93,9 +93,7 @@ impl Gateway {
         no_right: Retcode,
         missing: Retcode,
     ) -> Result<(), Failure> {
-        if inspector.role != Role::Inspector {
-            return Err(Failure::new(no_right, "only inspectors may act on other agents"));
-        }
+        self.require_inspector(inspector, no_right)?;
         if target == inspector.work_no {
             return Err(Failure::of(Retcode::SelfInspection));
         }
@@ -106,6 +104,14 @@ impl Gateway {
             return Err(Failure::of(no_right));
         }
         Ok(())
+    }
+
+    /// Refuses callers that are not inspectors with `no_right`.
+    pub fn require_inspector(&self, caller: &Caller, no_right: Retcode) -> Result<(), Failure> {
+        match caller.role {
+            Role::Inspector => Ok(()),
+            Role::Agent => Err(Failure::new(no_right, "only inspectors may query or act on other agents")),
+        }
     }
 
     /// Checks a quality-control action (900-002 outside scope).
@@ -171,14 +177,14 @@ impl Gateway {
         selector: Selector,
         action: BulkAction,
     ) -> Result<Vec<BulkResult>, Failure> {
-        if inspector.role != Role::Inspector {
-            return Err(Failure::new(Retcode::NoRight, "only inspectors may act on other agents"));
-        }
+        self.require_inspector(inspector, Retcode::NoRight)?;
+        // Bulk actions reach agents only, never other inspectors.
         let members: Vec<WorkNo> = self
             .directory()
             .agents()
             .filter(|(w, r)| {
                 *w != inspector.work_no
+                    && r.role == Role::Agent
                     && match selector {
                         Selector::Group(g) => r.group == g,
                         Selector::Skill(s) => r.skills.contains(&s),
@@ -217,9 +223,7 @@ impl Gateway {
 
     /// Every agent in the inspector's scope (signed in to `skill`, if given).
     pub async fn agents_in_scope(&self, inspector: &Caller, skill: Option<u32>) -> Result<Vec<AgentInfo>, Failure> {
-        if inspector.role != Role::Inspector {
-            return Err(Failure::new(Retcode::NoQueryRight, "only inspectors may query other agents"));
-        }
+        self.require_inspector(inspector, Retcode::NoQueryRight)?;
         let mut agents = Vec::new();
         for (work_no, _) in self.directory().agents() {
             if work_no == inspector.work_no || !self.directory().covers(inspector.work_no, work_no) {
@@ -313,9 +317,7 @@ impl Gateway {
         skip: usize,
         take: usize,
     ) -> Result<(Vec<Arc<crate::audit::Record>>, usize), Failure> {
-        if inspector.role != Role::Inspector {
-            return Err(Failure::new(Retcode::NoRight, "only inspectors may read the audit trail"));
-        }
+        self.require_inspector(inspector, Retcode::NoRight)?;
         let directory = self.directory();
         let in_scope = |r: &crate::audit::Record| {
             WorkNo::parse(&r.entry.target)

@@ -5,16 +5,51 @@ use serde_json::{json, Value};
 
 use crate::helpers::{names, spawn_app, TestApp};
 
-/// Who may act on whom in the demo directory: 900 covers group 1, 999
-/// covers everyone; agents cover nobody (not even themselves: an agent's
-/// Guid on an inspector interface has no right).
+/// The matrix floor: two groups, each with agents and a scoped inspector
+/// (900 covers group 1, 901 covers group 2), and 999 covering everyone.
+fn matrix_directory() -> std::path::PathBuf {
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        use agentgateway::domain::directory::hash_password;
+        let agent = hash_password(crate::helpers::AGENT_PASSWORD).unwrap();
+        let boss = hash_password(crate::helpers::INSPECTOR_PASSWORD).unwrap();
+        let mut text = String::from("[[skills]]\nid = 1\nname = \"Sales\"\n\n[[skills]]\nid = 2\nname = \"Billing\"\n\n");
+        for (work_no, group, skill) in [(101, 1, 1), (102, 1, 1), (201, 2, 2), (202, 2, 2)] {
+            text += &format!(
+                "[[agents]]\nwork_no = {work_no}\npassword_hash = \"{agent}\"\nphones = [\"{}\"]\nskills = [{skill}]\ngroup = {group}\n\n",
+                7000 + work_no
+            );
+        }
+        for (work_no, group, scope) in [(900, 1, "{ groups = [1] }"), (901, 2, "{ groups = [2] }"), (999, 0, "{ all = true }")] {
+            text += &format!(
+                "[[agents]]\nwork_no = {work_no}\npassword_hash = \"{boss}\"\ngroup = {group}\nrole = \"inspector\"\nscope = {scope}\n\n"
+            );
+        }
+        let path = std::env::temp_dir().join(format!("agw-matrix-{}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    })
+    .clone()
+}
+
+async fn matrix_app() -> TestApp {
+    crate::helpers::spawn_app_with(|s| s.directory = Some(matrix_directory())).await
+}
+
+/// Who may act on whom: agents nobody (not even themselves: an agent's
+/// Guid on an inspector interface has no right); 900 group 1, 901 group 2,
+/// 999 everyone; an inspector never itself.
 fn expected(principal: u32, target: u32) -> &'static str {
-    match (principal, target) {
-        (101 | 201, _) => "900-002",
-        (p, t) if p == t => "000-005",
-        (900, t) if (101..=120).contains(&t) => "0",
-        (999, _) => "0",
-        (900, _) => "900-002",
+    let group = |w: u32| match w {
+        101 | 102 | 900 => 1,
+        201 | 202 | 901 => 2,
+        _ => 0,
+    };
+    match principal {
+        101 | 201 => "900-002",
+        p if p == target => "000-005",
+        999 => "0",
+        p if group(p) == group(target) => "0",
         _ => "900-002",
     }
 }
@@ -29,7 +64,7 @@ impl Floor {
         for agent in [101, 102, 201, 202] {
             guids.insert(agent, app.sign_in(agent).await);
         }
-        for inspector in [900, 999] {
+        for inspector in [900, 901, 999] {
             guids.insert(inspector, app.sign_in_inspector(inspector, false).await);
         }
         for (agent, guid) in &guids {
@@ -50,12 +85,12 @@ impl Floor {
     }
 }
 
-const PRINCIPALS: [u32; 4] = [101, 201, 900, 999];
-const TARGETS: [u32; 5] = [102, 202, 900, 999, 101];
+const PRINCIPALS: [u32; 5] = [101, 201, 900, 901, 999];
+const TARGETS: [u32; 6] = [102, 202, 900, 901, 999, 101];
 
 #[tokio::test]
 async fn forced_state_changes_follow_the_scope_matrix() {
-    let app = spawn_app().await;
+    let app = matrix_app().await;
     let floor = Floor::sign_in_everyone(&app).await;
     let actions = [
         ("forcebusy", "", 3, "AgentState_Force_SetNotReady"),
@@ -85,8 +120,27 @@ async fn forced_state_changes_follow_the_scope_matrix() {
 }
 
 #[tokio::test]
+async fn agent_queries_follow_the_scope_matrix() {
+    let app = matrix_app().await;
+    let floor = Floor::sign_in_everyone(&app).await;
+    for principal in PRINCIPALS {
+        for target in TARGETS {
+            let answer = app.agentgroup(principal, floor.guid(principal), &format!("agentbyworkno/{target}")).await;
+            let want = match expected(principal, target) {
+                "900-002" => "300-001",
+                other => other,
+            };
+            assert_eq!(answer.retcode(), want, "{principal} queries {target}: {}", answer.body);
+            if want == "0" {
+                assert_eq!(answer.body["result"]["workno"], target.to_string());
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn forced_sign_outs_follow_the_scope_matrix() {
-    let app = spawn_app().await;
+    let app = matrix_app().await;
     let mut floor = Floor::sign_in_everyone(&app).await;
     for principal in PRINCIPALS {
         for target in TARGETS {
@@ -118,9 +172,6 @@ async fn forced_sign_outs_follow_the_scope_matrix() {
                     assert_eq!(last["content"]["reason"], reason);
                     assert_eq!(last["content"]["initiator"], initiator);
                     floor.restore(&app, target).await;
-                    if principal == target {
-                        break;
-                    }
                 } else {
                     status.expect("0");
                     assert!(app.drain(target, floor.guid(target)).await.is_empty());

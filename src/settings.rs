@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
@@ -81,6 +82,36 @@ pub struct Layer {
     /// Log filter, env_logger syntax [default: info]
     #[arg(long, env = "AGW_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// Plain-HTTP listener for /metrics, /healthz and /readyz, or `off` [default: 127.0.0.1:9464]
+    #[arg(long, env = "AGW_METRICS_LISTEN", value_name = "ADDR:PORT|off")]
+    pub metrics_listen: Option<MetricsListen>,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish (whole seconds, rounded up) [default: 5000]
+    #[arg(long, env = "AGW_SHUTDOWN_TIMEOUT_MS", value_name = "MS")]
+    pub shutdown_timeout_ms: Option<u64>,
+}
+
+/// Where the metrics listener binds, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListen {
+    Off,
+    At(SocketAddr),
+}
+
+impl FromStr for MetricsListen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<MetricsListen, String> {
+        if text == "off" {
+            return Ok(MetricsListen::Off);
+        }
+        text.parse().map(MetricsListen::At).map_err(|_| format!("expected ADDR:PORT or off, not {text:?}"))
+    }
+}
+
+impl<'de> Deserialize<'de> for MetricsListen {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<MetricsListen, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Command line.
@@ -134,6 +165,8 @@ pub struct Settings {
     pub max_connections: usize,
     pub hash_concurrency: usize,
     pub log: String,
+    pub metrics_listen: MetricsListen,
+    pub shutdown_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -162,6 +195,8 @@ impl Default for Settings {
             max_connections: 25_000,
             hash_concurrency: cpus,
             log: "info".into(),
+            metrics_listen: MetricsListen::At(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            shutdown_timeout_ms: 5_000,
         }
     }
 }
@@ -200,7 +235,9 @@ impl Settings {
                 keep_alive_ms,
                 max_connections,
                 hash_concurrency,
-                log
+                log,
+                metrics_listen,
+                shutdown_timeout_ms
             ],
             [directory]
         );
@@ -228,6 +265,7 @@ impl Settings {
             ("body-timeout-ms", self.body_timeout_ms),
             ("max-connections", self.max_connections as u64),
             ("hash-concurrency", self.hash_concurrency as u64),
+            ("shutdown-timeout-ms", self.shutdown_timeout_ms),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name} must be greater than 0"));
@@ -240,6 +278,9 @@ impl Settings {
         }
         if self.server_name.is_empty() {
             return Err("server-name must not be empty".into());
+        }
+        if self.metrics_listen == MetricsListen::At(self.listen) && self.listen.port() != 0 {
+            return Err("metrics-listen must differ from listen".into());
         }
         Ok(())
     }
@@ -282,6 +323,8 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_MAX_CONNECTIONS",
     "AGW_HASH_CONCURRENCY",
     "AGW_LOG",
+    "AGW_METRICS_LISTEN",
+    "AGW_SHUTDOWN_TIMEOUT_MS",
 ];
 
 fn check_environment() -> Result<(), String> {
@@ -314,6 +357,18 @@ mod tests {
         assert_eq!((s.poll_wait_ms, s.queue_capacity), (300, 7));
         let bad = Settings { guid_timeout_ms: 10, guid_interval_ms: 20, ..Settings::default() };
         assert!(bad.validate().unwrap_err().contains("guid-timeout-ms"));
+    }
+
+    #[test]
+    fn the_metrics_listener_is_an_address_or_off() {
+        let file: Layer = toml::from_str("metrics-listen = \"off\"\n").unwrap();
+        assert_eq!(Settings::default().apply(file).metrics_listen, MetricsListen::Off);
+        let file: Layer = toml::from_str("metrics-listen = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(Settings::default().apply(file).metrics_listen, MetricsListen::At(([127, 0, 0, 1], 9000).into()));
+        let err = toml::from_str::<Layer>("metrics-listen = \"loopback\"\n").unwrap_err();
+        assert!(err.to_string().contains("ADDR:PORT or off"), "{err}");
+        let clash = Settings { metrics_listen: MetricsListen::At(Settings::default().listen), ..Settings::default() };
+        assert!(clash.validate().unwrap_err().contains("metrics-listen"));
     }
 
     #[test]

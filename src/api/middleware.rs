@@ -1,17 +1,18 @@
-//! Middleware: the per-call log line, the header size cap, and the net that
-//! turns any framework error without our envelope into one.
+//! Middleware: the per-call log line and metrics, the header size cap, and
+//! the net that turns any framework error without our envelope into one.
 
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{web, ResponseError};
 
 use super::envelope::Outcome;
 use super::error::ApiError;
 use super::routes::RouteTable;
+use crate::domain::Gateway;
 use crate::retcode::Retcode;
 
 /// Largest total of header bytes accepted.
@@ -22,15 +23,17 @@ fn header_bytes(req: &ServiceRequest) -> usize {
     req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum()
 }
 
-/// One line per call: Huawei method name, agent, retcode, status, duration.
-/// The Guid and the body are never logged.
+/// One line and one count per call: Huawei method name, agent, retcode,
+/// status, duration. The Guid and the body are never logged.
 pub async fn call_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     let started = Instant::now();
+    let gateway = req.app_data::<web::Data<Gateway>>().cloned();
+    let _in_flight = gateway.as_ref().map(|g| g.telemetry().request_started());
     let limit = req.app_data::<web::Data<HeaderLimit>>().map_or(usize::MAX, |l| l.0);
-    let response = if header_bytes(&req) > limit {
+    let mut response = if header_bytes(&req) > limit {
         let error = ApiError::http(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Retcode::MessageError,
@@ -41,22 +44,32 @@ pub async fn call_log(
     } else {
         next.call(req).await?.map_body(|_, body| body.boxed()).map_into_right_body()
     };
-    log_call(&response, started);
+    if let Some(gateway) = &gateway {
+        record_call(gateway, &response, started);
+        if gateway.is_stopping() {
+            // A closing node: let the client reconnect elsewhere instead of
+            // holding a keep-alive connection that shutdown must wait out.
+            response.response_mut().head_mut().set_connection_type(ConnectionType::Close);
+        }
+    }
     Ok(response.map_body(|_, body| match body {
         EitherBody::Left { body } => EitherBody::left(body),
         EitherBody::Right { body } => EitherBody::left(body),
     }))
 }
 
-fn log_call<B>(response: &ServiceResponse<B>, started: Instant) {
-    if !log::log_enabled!(log::Level::Info) {
-        return;
-    }
+fn record_call<B>(gateway: &Gateway, response: &ServiceResponse<B>, started: Instant) {
+    let seconds = started.elapsed().as_secs_f64();
     let req = response.request();
     let name = req
         .match_pattern()
         .and_then(|p| req.app_data::<web::Data<RouteTable>>().and_then(|t| t.name(req.method(), &p)))
         .unwrap_or("unknown");
+    let retcode = response.response().extensions().get::<Outcome>().map_or("none", |o| o.0.code());
+    gateway.telemetry().request(name, retcode, seconds);
+    if !log::log_enabled!(log::Level::Info) {
+        return;
+    }
     // The segment is client text: log it only when it is a plain number, so
     // no request can forge a log line.
     let agent = req
@@ -64,11 +77,10 @@ fn log_call<B>(response: &ServiceResponse<B>, started: Instant) {
         .get("agentid")
         .map(|a| if !a.is_empty() && a.len() <= 12 && a.bytes().all(|b| b.is_ascii_digit()) { a } else { "invalid" })
         .unwrap_or("-");
-    let retcode = response.response().extensions().get::<Outcome>().map_or("-", |o| o.0.code());
     log::info!(
         "{name} agent={agent} retcode={retcode} status={} {:.3}ms",
         response.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0
+        seconds * 1000.0
     );
 }
 

@@ -113,11 +113,13 @@ pub struct EventQueue {
     next_seq: u64,
     capacity: usize,
     dropped_total: u64,
+    /// Drops not yet handed to [`EventQueue::take_new_drops`].
+    new_drops: u64,
 }
 
 impl EventQueue {
     pub fn new(capacity: usize) -> Self {
-        EventQueue { events: VecDeque::new(), next_seq: 1, capacity: capacity.max(1), dropped_total: 0 }
+        EventQueue { events: VecDeque::new(), next_seq: 1, capacity: capacity.max(1), dropped_total: 0, new_drops: 0 }
     }
 
     /// Appends an event. When the queue is full the oldest event is dropped
@@ -130,6 +132,7 @@ impl EventQueue {
             if let Some(oldest) = self.events.pop_front() {
                 carried = oldest.dropped + 1;
                 self.dropped_total += 1;
+                self.new_drops += 1;
             }
         }
         let event = Event {
@@ -183,6 +186,11 @@ impl EventQueue {
         self.dropped_total
     }
 
+    /// Drops since the last call, for counting them exactly once.
+    pub fn take_new_drops(&mut self) -> u64 {
+        std::mem::take(&mut self.new_drops)
+    }
+
     pub fn last_issued(&self) -> u64 {
         self.next_seq - 1
     }
@@ -206,6 +214,7 @@ mod tests {
         assert_eq!((first.seq, first.dropped), (4, 3));
         assert_eq!(q.next(false).map(|e| (e.seq, e.dropped)), Some((5, 0)));
         assert_eq!(q.dropped_total(), 3);
+        assert_eq!((q.take_new_drops(), q.take_new_drops()), (3, 0));
     }
 
     #[test]

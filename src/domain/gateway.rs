@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 
 use super::directory::{Directory, Role, Skill};
 use super::events::{names, Content, Event};
@@ -18,6 +18,7 @@ use super::state::{apply, AgentState, Command, Refusal};
 use super::{now_ms, Failure};
 use crate::retcode::Retcode;
 use crate::store::AgentStore;
+use crate::telemetry::{GuidRejection, Snapshot, Telemetry};
 
 /// Timings and limits of the domain.
 #[derive(Debug, Clone)]
@@ -90,6 +91,9 @@ struct Inner {
     /// Sign-ins in flight, so one agent's sign-ins never overlap.
     claims: Mutex<HashSet<WorkNo>>,
     hashing: Semaphore,
+    telemetry: Telemetry,
+    /// Flips to true once when the node begins to shut down.
+    stopping: watch::Sender<bool>,
 }
 
 /// Releases an agent's sign-in claim however the sign-in ends.
@@ -106,7 +110,12 @@ fn not_signed_in() -> Failure {
 }
 
 impl Gateway {
-    pub fn new(config: GatewayConfig, directory: Directory, store: Arc<dyn AgentStore>) -> Gateway {
+    pub fn new(
+        config: GatewayConfig,
+        directory: Directory,
+        store: Arc<dyn AgentStore>,
+        telemetry: Telemetry,
+    ) -> Gateway {
         let hashing = Semaphore::new(config.hash_concurrency.max(1));
         Gateway(Arc::new(Inner {
             config,
@@ -115,6 +124,8 @@ impl Gateway {
             next_session: AtomicU64::new(1),
             claims: Mutex::new(HashSet::new()),
             hashing,
+            telemetry,
+            stopping: watch::Sender::new(false),
         }))
     }
 
@@ -130,6 +141,10 @@ impl Gateway {
         &self.0.store
     }
 
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.0.telemetry
+    }
+
     /// Runs `f` on one agent's slot and returns what it produced.
     async fn with_slot<R: Send>(
         &self,
@@ -137,8 +152,22 @@ impl Gateway {
         mut f: impl FnMut(&mut AgentSlot) -> R + Send,
     ) -> Result<R, Failure> {
         let mut out = None;
-        self.0.store.update(work_no, &mut |slot| out = Some(f(slot))).await?;
-        Ok(out.expect("store ran the update"))
+        self.0
+            .store
+            .update(work_no, &mut |slot| {
+                let result = f(slot);
+                // Counted from what the last run of the update left, so a
+                // store that retries an update never counts a drop twice.
+                let dropped: u64 =
+                    slot.live.iter_mut().chain(slot.ended.iter_mut()).map(|s| s.queue.take_new_drops()).sum();
+                out = Some((result, dropped));
+            })
+            .await?;
+        let (result, dropped) = out.expect("store ran the update");
+        if dropped > 0 {
+            self.0.telemetry.events_dropped(dropped);
+        }
+        Ok(result)
     }
 
     /// Runs `f` on the caller's live session.
@@ -160,25 +189,35 @@ impl Gateway {
     /// Finds the session a Guid belongs to. Ended sessions are accepted only
     /// where `allow_ended` (the final poll).
     pub async fn authenticate(&self, work_no: WorkNo, guid: &str, allow_ended: bool) -> Result<Caller, Failure> {
-        if guid.is_empty() || guid.len() > Guid::MAX_LEN {
-            return Err(Failure::new(Retcode::NoPermission, "the Guid header is missing or malformed"));
-        }
-        let role = self.directory().get(work_no).map_or(Role::Agent, |r| r.role);
-        let now = now_ms();
-        self.with_slot(work_no, |slot| {
-            let signed_in = slot.live.is_some();
-            match slot.by_guid(guid, now) {
-                Some((s, m)) if s.ended.is_none() || (allow_ended && !s.is_delivered()) => {
-                    Ok(Caller { work_no, session: s.id, role, guid: m })
+        let found = if guid.is_empty() || guid.len() > Guid::MAX_LEN {
+            Err(GuidRejection::Missing)
+        } else {
+            let role = self.directory().get(work_no).map_or(Role::Agent, |r| r.role);
+            let now = now_ms();
+            self.with_slot(work_no, |slot| {
+                let signed_in = slot.live.is_some();
+                match slot.by_guid(guid, now) {
+                    Some((s, m)) if s.ended.is_none() || (allow_ended && !s.is_delivered()) => {
+                        Ok(Caller { work_no, session: s.id, role, guid: m })
+                    }
+                    Some(_) => Err(GuidRejection::Ended),
+                    None if signed_in => Err(GuidRejection::Wrong),
+                    None => Err(GuidRejection::NotSignedIn),
                 }
-                Some(_) => Err(Failure::new(Retcode::NotSignedIn, "this session has been signed out")),
-                None if signed_in => {
-                    Err(Failure::new(Retcode::NoPermission, "the Guid is expired or not this agent's"))
+            })
+            .await?
+        };
+        found.map_err(|rejection| {
+            self.0.telemetry.guid_rejected(rejection);
+            match rejection {
+                GuidRejection::Missing => {
+                    Failure::new(Retcode::NoPermission, "the Guid header is missing or malformed")
                 }
-                None => Err(not_signed_in()),
+                GuidRejection::Wrong => Failure::new(Retcode::NoPermission, "the Guid is expired or not this agent's"),
+                GuidRejection::Ended => Failure::new(Retcode::NotSignedIn, "this session has been signed out"),
+                GuidRejection::NotSignedIn => not_signed_in(),
             }
         })
-        .await?
     }
 
     // ----- sign-in ----------------------------------------------------------
@@ -204,6 +243,7 @@ impl Gateway {
     pub async fn sign_in(&self, work_no: WorkNo, request: SignInRequest, force: bool) -> Result<SignedIn, Failure> {
         let _claim = self.claim(work_no)?;
         if !self.check_password(work_no, request.password.clone()).await? {
+            self.0.telemetry.password_failed();
             return Err(Failure::new(Retcode::WrongPassword, "wrong work number or password"));
         }
         let record = self.directory().get(work_no).ok_or_else(|| Failure::of(Retcode::WrongPassword))?;
@@ -239,6 +279,7 @@ impl Gateway {
             })
             .await??;
         if let Some(old) = displaced {
+            self.0.telemetry.signed_out(SignOutReason::DISPLACED.code());
             self.0.store.wake(old);
         }
         Ok(signed_in)
@@ -290,6 +331,7 @@ impl Gateway {
                 None => Err(not_signed_in()),
             })
             .await??;
+        self.0.telemetry.signed_out(ending.reason);
         self.0.store.wake(caller.session);
         self.forget_evicted(evicted);
         Ok(())
@@ -411,12 +453,15 @@ impl Gateway {
     // ----- events -----------------------------------------------------------
 
     /// Long poll: the oldest queued event at once, or the first to arrive
-    /// within the poll wait, or nothing. A newer poll ends this one empty.
+    /// within the poll wait, or nothing. A newer poll ends this one empty,
+    /// and so does the node shutting down.
     pub async fn poll(&self, caller: &Caller, ack: Option<u64>) -> Result<PollAnswer, Failure> {
         let generation = self.begin_poll(caller, ack).await?;
         self.0.store.wake(caller.session);
         let waker = self.0.store.waker(caller.session);
+        let mut stopping = self.0.stopping.subscribe();
         let deadline = tokio::time::Instant::now() + Duration::from_millis(self.config().poll_wait_ms);
+        let mut waiting = None;
         loop {
             let notified = waker.notified();
             tokio::pin!(notified);
@@ -426,16 +471,21 @@ impl Gateway {
                 Step::Gone => return Err(not_signed_in()),
                 Step::Wait => {}
             }
+            waiting.get_or_insert_with(|| self.0.telemetry.poll_waiting());
             tokio::select! {
                 _ = &mut notified => {}
-                _ = tokio::time::sleep_until(deadline) => {
-                    return match self.take_event(caller, generation, true).await? {
-                        Step::Answer(answer) => Ok(answer),
-                        Step::Gone => Err(not_signed_in()),
-                        Step::Wait => Ok(PollAnswer::default()),
-                    };
-                }
+                _ = tokio::time::sleep_until(deadline) => return self.finish_poll(caller, generation).await,
+                _ = stopping.wait_for(|stopping| *stopping) => return self.finish_poll(caller, generation).await,
             }
+        }
+    }
+
+    /// Ends a poll at its deadline: the next event if one came, else empty.
+    async fn finish_poll(&self, caller: &Caller, generation: u64) -> Result<PollAnswer, Failure> {
+        match self.take_event(caller, generation, true).await? {
+            Step::Answer(answer) => Ok(answer),
+            Step::Gone => Err(not_signed_in()),
+            Step::Wait => Ok(PollAnswer::default()),
         }
     }
 
@@ -507,6 +557,43 @@ impl Gateway {
 
     // ----- housekeeping -----------------------------------------------------
 
+    /// Begins shutting down: waiting polls answer now, and new polls answer
+    /// without waiting, so no client is left hanging on a closing node.
+    pub fn shut_down(&self) {
+        self.0.stopping.send_replace(true);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.0.stopping.borrow()
+    }
+
+    /// Ready to serve: not shutting down, and the store answers.
+    pub async fn readiness(&self) -> Result<(), Failure> {
+        if self.is_stopping() {
+            return Err(Failure::new(Retcode::Internal, "shutting down"));
+        }
+        self.0.store.ping().await.map_err(|e| Failure::new(Retcode::Internal, e.to_string()))
+    }
+
+    /// Counts of what the store holds, for the metrics gauges.
+    pub async fn snapshot(&self) -> Result<Snapshot, Failure> {
+        let mut by_state = std::collections::BTreeMap::<u8, u64>::new();
+        let mut snapshot = Snapshot::default();
+        self.0
+            .store
+            .inspect(&mut |slot| {
+                if let Some(live) = &slot.live {
+                    *by_state.entry(live.state.code()).or_default() += 1;
+                }
+                snapshot.ended_sessions += slot.ended.len() as u64;
+                snapshot.events_queued +=
+                    slot.live.iter().chain(slot.ended.iter()).map(|s| s.queue.len() as u64).sum::<u64>();
+            })
+            .await?;
+        snapshot.agents_by_state = by_state.into_iter().collect();
+        Ok(snapshot)
+    }
+
     /// Signs out silent agents (reason 263) and frees ended sessions whose
     /// final events were never fetched. Returns how many were signed out.
     pub async fn sweep(&self) -> Result<usize, Failure> {
@@ -533,6 +620,7 @@ impl Gateway {
                 .await?;
             if let Some(id) = timed_out {
                 log::info!("heartbeatTimeout agent={work_no} retcode=0 reason=263");
+                self.0.telemetry.signed_out(SignOutReason::HEARTBEAT_TIMEOUT.code());
                 self.0.store.wake(id);
                 signed_out += 1;
             }

@@ -3,10 +3,13 @@
 //! it through a typed client. One module per resource group.
 
 mod agentevent;
+mod docs_page;
 mod framework;
 mod helpers;
 mod openapi;
+mod ops;
 mod sessions;
+mod shutdown;
 mod signin;
 mod signout;
 mod startup;

@@ -29,6 +29,8 @@ fn help_documents_every_setting() {
         "--tls-cert",
         "--tls-key",
         "--queue-capacity",
+        "--metrics-listen",
+        "--shutdown-timeout-ms",
         "--config",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");

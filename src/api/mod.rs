@@ -68,7 +68,29 @@ where
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
     doc.merge(ops::metrics_doc());
+    add_failure_response(&mut doc);
     doc
+}
+
+/// Any operation can also fail in the HTTP layer with the same envelope
+/// (unknown route, wrong method, bad body, oversized headers): documented
+/// once as a shared response, and as every operation's `default`.
+fn add_failure_response(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let failure = ResponseBuilder::new()
+        .description(
+            "A failure in the HTTP layer, with its own status: 404 unknown route (000-002), 405 wrong method \
+(000-001, with `Allow`), 400/408/413/415 bad body and 431 oversized headers (000-006), 5xx (100-007).",
+        )
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Envelope"))).build())
+        .build();
+    doc.components.get_or_insert_with(Default::default).responses.insert("Failure".into(), failure.into());
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            operation.responses.responses.entry("default".into()).or_insert(Ref::from_response_name("Failure").into());
+        }
+    }
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.

@@ -44,25 +44,47 @@ impl Content {
     }
 }
 
-/// The documented schema of `content`: null, an object, or a string.
+/// The documented schema of `content`: null, [`EventFields`], or a string.
+/// Each variant has its own JSON type, so a generated client can tell them
+/// apart without guessing.
 impl utoipa::PartialSchema for Content {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Ref, Type};
+        use utoipa::ToSchema;
         OneOfBuilder::new()
             .item(ObjectBuilder::new().schema_type(Type::Null).description(Some("No data")))
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::Object)
-                    .additional_properties(Some(AdditionalProperties::FreeForm(true)))
-                    .description(Some("Event data; Huawei's fields are strings")),
-            )
+            .item(Ref::from_schema_name(EventFields::name()))
             .item(ObjectBuilder::new().schema_type(Type::String).description(Some("A bare value, e.g. a call id")))
-            .description(Some("Polymorphic event data: null, an object, or a string (reference §4.4)"))
+            .description(Some("Polymorphic event data: null, an object of string fields, or a string (reference §4.4)"))
             .into()
     }
 }
 
-impl utoipa::ToSchema for Content {}
+impl utoipa::ToSchema for Content {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push((EventFields::name().into_owned(), EventFields::schema()));
+    }
+}
+
+/// The object form of an event's `content`, for the OpenAPI document.
+pub struct EventFields;
+
+impl utoipa::PartialSchema for EventFields {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(AdditionalProperties::RefOr(
+                ObjectBuilder::new().schema_type(Type::String).into(),
+            )))
+            .description(Some("Event data as named fields; every value is a string, e.g. `{\"reason\": \"57\"}`"))
+            .examples([serde_json::json!({"loginTime": "1471585949806", "reason": "57", "initiator": "self"})])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventFields {}
 
 impl Serialize for EventKind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -8,6 +8,7 @@ mod framework;
 mod helpers;
 mod openapi;
 mod ops;
+mod postman;
 mod sessions;
 mod shutdown;
 mod signin;

@@ -661,3 +661,42 @@ fn end_live(slot: &mut AgentSlot, ending: &Ending, now: u64, linger_ms: u64) -> 
     }
     slot.retire_live()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::directory::DEMO_DIRECTORY;
+    use crate::domain::session::AuthMode;
+    use crate::store::MemoryStore;
+
+    fn gateway(poll_wait_ms: u64) -> Gateway {
+        let config = GatewayConfig {
+            guid: GuidPolicy { mode: AuthMode::Static, interval_ms: 60_000, timeout_ms: 120_000, node: 0 },
+            poll_wait_ms,
+            heartbeat_timeout_ms: 120_000,
+            queue_capacity: 10,
+            server_name: "AgentGateway".into(),
+            hash_concurrency: 1,
+        };
+        let directory = Directory::parse(DEMO_DIRECTORY).unwrap();
+        Gateway::new(config, directory, Arc::new(MemoryStore::default()), Telemetry::new())
+    }
+
+    #[tokio::test]
+    async fn a_stopping_gateway_is_not_ready_and_its_polls_do_not_wait() {
+        let gateway = gateway(60_000);
+        assert_eq!(gateway.readiness().await, Ok(()));
+        let work_no = WorkNo::new(101).unwrap();
+        let body = serde_json::json!({"password": "Agent@123", "phonenum": "7101"});
+        let signed_in = gateway.sign_in(work_no, SignInRequest::from_json(&body).unwrap(), false).await.unwrap();
+        let caller = gateway.authenticate(work_no, signed_in.guid.as_str(), false).await.unwrap();
+        for _ in 0..2 {
+            assert!(gateway.poll(&caller, None).await.unwrap().event.is_some());
+        }
+        gateway.shut_down();
+        assert_eq!(gateway.readiness().await.unwrap_err().detail, "shutting down");
+        // The poll wait is a minute: only the shutdown can answer this in time.
+        let answer = tokio::time::timeout(Duration::from_secs(10), gateway.poll(&caller, None)).await;
+        assert!(answer.expect("answered without waiting").unwrap().event.is_none());
+    }
+}

@@ -80,12 +80,14 @@ impl Application {
             },
             HeaderLimit(settings.max_header_bytes),
         );
+        // Bind before starting anything, so a taken port leaves nothing running.
+        let metrics_listener = match settings.metrics_listen {
+            MetricsListen::Off => None,
+            MetricsListen::At(at) => Some(TcpListener::bind(at).map_err(|e| format!("metrics-listen {at}: {e}"))?),
+        };
         // actix counts the shutdown grace in whole seconds.
         let shutdown_secs = settings.shutdown_timeout_ms.div_ceil(1000);
-        let metrics = match settings.metrics_listen {
-            MetricsListen::Off => None,
-            MetricsListen::At(at) => Some(metrics_server(at, data.clone(), shutdown_secs)?),
-        };
+        let metrics_data = data.clone();
         let server = HttpServer::new(move || api::app(data.clone()))
             .workers(settings.workers)
             .client_request_timeout(Duration::from_millis(settings.head_timeout_ms))
@@ -96,6 +98,10 @@ impl Application {
             .listen_rustls_0_23(listener, tls)
             .map_err(|e| format!("listen on {address}: {e}"))?
             .run();
+        let metrics = match metrics_listener {
+            Some(listener) => Some(metrics_server(listener, metrics_data, shutdown_secs)?),
+            None => None,
+        };
         let sweep_every = Duration::from_millis((settings.heartbeat_timeout_ms / 10).clamp(5, 1000));
         Ok(Application { port: address.port(), metrics, server, gateway, sweep_every })
     }
@@ -153,9 +159,9 @@ impl Application {
 
 /// The metrics listener: plain HTTP, one worker, no TLS. It is meant for a
 /// loopback or otherwise private address; it serves no agent data.
-fn metrics_server(at: std::net::SocketAddr, data: AppData, shutdown_secs: u64) -> Result<(u16, Server), String> {
-    let listener = TcpListener::bind(at).map_err(|e| format!("metrics-listen {at}: {e}"))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+fn metrics_server(listener: TcpListener, data: AppData, shutdown_secs: u64) -> Result<(u16, Server), String> {
+    let at = listener.local_addr().map_err(|e| e.to_string())?;
+    let port = at.port();
     let server = HttpServer::new(move || api::metrics_app(data.clone()))
         .workers(1)
         .disable_signals()

@@ -2,7 +2,8 @@
 //! speaks Huawei CC-Gateway's AgentGateway wire contract.
 //!
 //! [`Application::build`] turns [`settings::Settings`] and a bound listener
-//! into a running server; `main.rs` and the integration tests both use it.
+//! into a running server (plus the metrics listener, unless it is off);
+//! `main.rs` and the integration tests both use it.
 
 pub mod api;
 pub mod audit;
@@ -11,6 +12,7 @@ pub mod logging;
 pub mod retcode;
 pub mod settings;
 pub mod store;
+pub mod telemetry;
 pub mod tls;
 
 use std::net::TcpListener;
@@ -26,15 +28,38 @@ use audit::AuditLog;
 use domain::directory::{Directory, DEMO_DIRECTORY};
 use domain::session::GuidPolicy;
 use domain::{Gateway, GatewayConfig, LockoutPolicy};
-use settings::Settings;
+use settings::{MetricsListen, Settings};
 use store::MemoryStore;
+use telemetry::Telemetry;
+
+/// How often recorded latencies are folded into their histograms when
+/// nobody scrapes.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 
 /// A built, not yet running, gateway.
 pub struct Application {
     port: u16,
+    metrics: Option<(u16, Server)>,
     server: Server,
     gateway: Gateway,
     sweep_every: Duration,
+}
+
+/// Stops a running gateway, from anywhere.
+#[derive(Clone)]
+pub struct StopHandle {
+    gateway: Gateway,
+    servers: Vec<ServerHandle>,
+}
+
+impl StopHandle {
+    /// Waiting polls answer at once (empty, unless an event is queued) and
+    /// new ones do not wait; the listeners close. `graceful`: in-flight
+    /// requests get up to `shutdown-timeout-ms` to finish.
+    pub async fn stop(&self, graceful: bool) {
+        self.gateway.shut_down();
+        futures_util::future::join_all(self.servers.iter().map(|server| server.stop(graceful))).await;
+    }
 }
 
 impl Application {
@@ -45,7 +70,8 @@ impl Application {
         let tls = tls::server_config(&settings.tls_cert, &settings.tls_key, address, settings.allow_dev_cert)?;
         let audit = AuditLog::open(&settings.audit_file, settings.audit_sync, settings.audit_memory)?;
         let store = Arc::new(MemoryStore::default());
-        let gateway = Gateway::new(gateway_config(&settings), load_directory(&settings)?, store, Arc::new(audit));
+        let directory = load_directory(&settings)?;
+        let gateway = Gateway::new(gateway_config(&settings), directory, store, Arc::new(audit), Telemetry::new());
         let data = AppData::new(
             gateway.clone(),
             BodyLimits {
@@ -54,18 +80,30 @@ impl Application {
             },
             HeaderLimit(settings.max_header_bytes),
         );
+        // Bind before starting anything, so a taken port leaves nothing running.
+        let metrics_listener = match settings.metrics_listen {
+            MetricsListen::Off => None,
+            MetricsListen::At(at) => Some(TcpListener::bind(at).map_err(|e| format!("metrics-listen {at}: {e}"))?),
+        };
+        // actix counts the shutdown grace in whole seconds.
+        let shutdown_secs = settings.shutdown_timeout_ms.div_ceil(1000);
+        let metrics_data = data.clone();
         let server = HttpServer::new(move || api::app(data.clone()))
             .workers(settings.workers)
             .client_request_timeout(Duration::from_millis(settings.head_timeout_ms))
             .keep_alive(Duration::from_millis(settings.keep_alive_ms))
             .max_connections(settings.max_connections)
             .disable_signals()
-            .shutdown_timeout(5)
+            .shutdown_timeout(shutdown_secs)
             .listen_rustls_0_23(listener, tls)
             .map_err(|e| format!("listen on {address}: {e}"))?
             .run();
+        let metrics = match metrics_listener {
+            Some(listener) => Some(metrics_server(listener, metrics_data, shutdown_secs)?),
+            None => None,
+        };
         let sweep_every = Duration::from_millis((settings.heartbeat_timeout_ms / 10).clamp(5, 1000));
-        Ok(Application { port: address.port(), server, gateway, sweep_every })
+        Ok(Application { port: address.port(), metrics, server, gateway, sweep_every })
     }
 
     /// The port actually bound.
@@ -73,9 +111,15 @@ impl Application {
         self.port
     }
 
-    /// A handle to stop the server.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    /// The metrics listener's port, unless it is off.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    /// A handle to stop the gateway and both its listeners.
+    pub fn handle(&self) -> StopHandle {
+        let servers = std::iter::once(&self.server).chain(self.metrics.as_ref().map(|(_, s)| s));
+        StopHandle { gateway: self.gateway.clone(), servers: servers.map(Server::handle).collect() }
     }
 
     /// Serves until stopped, signing out silent agents on the side.
@@ -92,10 +136,40 @@ impl Application {
                 }
             }
         });
-        let result = self.server.await;
+        let telemetry = self.gateway.telemetry().clone();
+        let upkeep = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(METRICS_UPKEEP);
+            loop {
+                tick.tick().await;
+                telemetry.upkeep();
+            }
+        });
+        let metrics = async {
+            match self.metrics {
+                Some((_, server)) => server.await,
+                None => Ok(()),
+            }
+        };
+        let (served, metrics_served) = futures_util::future::join(self.server, metrics).await;
         sweeper.abort();
-        result
+        upkeep.abort();
+        served.and(metrics_served)
     }
+}
+
+/// The metrics listener: plain HTTP, one worker, no TLS. It is meant for a
+/// loopback or otherwise private address; it serves no agent data.
+fn metrics_server(listener: TcpListener, data: AppData, shutdown_secs: u64) -> Result<(u16, Server), String> {
+    let at = listener.local_addr().map_err(|e| e.to_string())?;
+    let port = at.port();
+    let server = HttpServer::new(move || api::metrics_app(data.clone()))
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(shutdown_secs)
+        .listen(listener)
+        .map_err(|e| format!("metrics-listen {at}: {e}"))?
+        .run();
+    Ok((port, server))
 }
 
 fn gateway_config(settings: &Settings) -> GatewayConfig {

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use agentgateway::settings::{AuditTool, Cli, Settings, Tool};
+use agentgateway::settings::{AuditTool, Cli, MetricsListen, Settings, Tool};
 use agentgateway::{logging, Application};
 use clap::Parser;
 
@@ -37,19 +37,28 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let listener =
         std::net::TcpListener::bind(settings.listen).map_err(|e| format!("listen {}: {e}", settings.listen))?;
     let app = Application::build(settings.clone(), listener)?;
+    // The bound ports, not the configured ones: with port 0 these are how a
+    // supervisor (or CI) learns where the gateway listens.
     log::info!(
-        "agentgateway listening on https://{}/agentgateway/resource/ (auth mode {:?}, directory {})",
-        settings.listen,
+        "agentgateway listening on https://{}:{}/agentgateway/resource/ (auth mode {:?}, directory {})",
+        settings.listen.ip(),
+        app.port(),
         settings.auth_mode,
         settings.directory.as_ref().map_or("embedded demo".into(), |p| p.display().to_string())
     );
+    match (settings.metrics_listen, app.metrics_port()) {
+        (MetricsListen::At(at), Some(port)) => log::info!("metrics listening on http://{}:{port}/metrics", at.ip()),
+        _ => log::info!("metrics listener off"),
+    }
     let handle = app.handle();
     actix_web::rt::spawn(async move {
         stop_signal().await;
-        log::info!("stopping: finishing in-flight requests");
+        log::info!("stopping: answering waiting polls, finishing in-flight requests");
         handle.stop(true).await;
     });
-    app.run_until_stopped().await.map_err(|e| e.to_string())
+    app.run_until_stopped().await.map_err(|e| e.to_string())?;
+    log::info!("stopped");
+    Ok(())
 }
 
 /// SIGINT or SIGTERM.

@@ -22,6 +22,11 @@ macro_rules! retcodes {
             pub fn text(self) -> &'static str {
                 match self { $( Retcode::$variant => $text, )* }
             }
+
+            /// The variant's name, e.g. `NotSignedIn`.
+            pub fn name(self) -> &'static str {
+                match self { $( Retcode::$variant => stringify!($variant), )* }
+            }
         }
     };
 }
@@ -69,5 +74,56 @@ impl Serialize for Retcode {
 impl std::fmt::Display for Retcode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+/// Documented as a string enum of every code, with the meanings in the
+/// description and constant names in `x-enum-varnames` (generators use them,
+/// e.g. `Retcode.NOT_SIGNED_IN` rather than `Retcode.VALUE_100_006`).
+impl utoipa::PartialSchema for Retcode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::extensions::ExtensionsBuilder;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let mut description = String::from("`\"0\"` is success; any other code says why not (reference §7):\n");
+        for code in Retcode::ALL {
+            description.push_str(&format!("\n- `{}` {}: {}", code.code(), code.name(), code.text()));
+        }
+        let names: Vec<String> = Retcode::ALL.iter().map(|code| screaming_snake(code.name())).collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Retcode::ALL.iter().map(|code| code.code())))
+            .description(Some(description))
+            .extensions(Some(ExtensionsBuilder::new().add("x-enum-varnames", names).build()))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Retcode {}
+
+/// `NotSignedIn` → `NOT_SIGNED_IN`.
+fn screaming_snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.char_indices() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_lists_every_code_with_a_constant_name() {
+        let schema = serde_json::to_value(<Retcode as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["enum"].as_array().unwrap().len(), Retcode::ALL.len());
+        assert_eq!(schema["enum"][0], "0");
+        assert_eq!(schema["x-enum-varnames"][0], "SUCCESS");
+        let at = Retcode::ALL.iter().position(|c| *c == Retcode::NotSignedIn).unwrap();
+        assert_eq!(schema["x-enum-varnames"][at], "NOT_SIGNED_IN");
+        assert!(schema["description"].as_str().unwrap().contains("`100-006` NotSignedIn: agent not signed in"));
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
@@ -102,6 +103,36 @@ pub struct Layer {
     /// Longest lock [default: 900000]
     #[arg(long, env = "AGW_LOCKOUT_MAX_MS", value_name = "MS")]
     pub lockout_max_ms: Option<u64>,
+    /// Plain-HTTP listener for /metrics, /healthz and /readyz, or `off` [default: 127.0.0.1:9464]
+    #[arg(long, env = "AGW_METRICS_LISTEN", value_name = "ADDR:PORT|off")]
+    pub metrics_listen: Option<MetricsListen>,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish (whole seconds, rounded up) [default: 5000]
+    #[arg(long, env = "AGW_SHUTDOWN_TIMEOUT_MS", value_name = "MS")]
+    pub shutdown_timeout_ms: Option<u64>,
+}
+
+/// Where the metrics listener binds, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListen {
+    Off,
+    At(SocketAddr),
+}
+
+impl FromStr for MetricsListen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<MetricsListen, String> {
+        if text == "off" {
+            return Ok(MetricsListen::Off);
+        }
+        text.parse().map(MetricsListen::At).map_err(|_| format!("expected ADDR:PORT or off, not {text:?}"))
+    }
+}
+
+impl<'de> Deserialize<'de> for MetricsListen {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<MetricsListen, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Command line.
@@ -175,6 +206,8 @@ pub struct Settings {
     pub lockout_attempts: u32,
     pub lockout_ms: u64,
     pub lockout_max_ms: u64,
+    pub metrics_listen: MetricsListen,
+    pub shutdown_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -210,6 +243,8 @@ impl Default for Settings {
             lockout_attempts: 5,
             lockout_ms: 60_000,
             lockout_max_ms: 900_000,
+            metrics_listen: MetricsListen::At(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            shutdown_timeout_ms: 5_000,
         }
     }
 }
@@ -255,7 +290,9 @@ impl Settings {
                 strict_reasons,
                 lockout_attempts,
                 lockout_ms,
-                lockout_max_ms
+                lockout_max_ms,
+                metrics_listen,
+                shutdown_timeout_ms
             ],
             [directory]
         );
@@ -286,6 +323,7 @@ impl Settings {
             ("audit-memory", self.audit_memory as u64),
             ("lockout-attempts", u64::from(self.lockout_attempts)),
             ("lockout-ms", self.lockout_ms),
+            ("shutdown-timeout-ms", self.shutdown_timeout_ms),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name} must be greater than 0"));
@@ -301,6 +339,9 @@ impl Settings {
         }
         if self.server_name.is_empty() {
             return Err("server-name must not be empty".into());
+        }
+        if self.metrics_listen == MetricsListen::At(self.listen) && self.listen.port() != 0 {
+            return Err("metrics-listen must differ from listen".into());
         }
         Ok(())
     }
@@ -350,6 +391,8 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_LOCKOUT_ATTEMPTS",
     "AGW_LOCKOUT_MS",
     "AGW_LOCKOUT_MAX_MS",
+    "AGW_METRICS_LISTEN",
+    "AGW_SHUTDOWN_TIMEOUT_MS",
 ];
 
 fn check_environment() -> Result<(), String> {
@@ -382,6 +425,18 @@ mod tests {
         assert_eq!((s.poll_wait_ms, s.queue_capacity), (300, 7));
         let bad = Settings { guid_timeout_ms: 10, guid_interval_ms: 20, ..Settings::default() };
         assert!(bad.validate().unwrap_err().contains("guid-timeout-ms"));
+    }
+
+    #[test]
+    fn the_metrics_listener_is_an_address_or_off() {
+        let file: Layer = toml::from_str("metrics-listen = \"off\"\n").unwrap();
+        assert_eq!(Settings::default().apply(file).metrics_listen, MetricsListen::Off);
+        let file: Layer = toml::from_str("metrics-listen = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(Settings::default().apply(file).metrics_listen, MetricsListen::At(([127, 0, 0, 1], 9000).into()));
+        let err = toml::from_str::<Layer>("metrics-listen = \"loopback\"\n").unwrap_err();
+        assert!(err.to_string().contains("ADDR:PORT or off"), "{err}");
+        let clash = Settings { metrics_listen: MetricsListen::At(Settings::default().listen), ..Settings::default() };
+        assert!(clash.validate().unwrap_err().contains("metrics-listen"));
     }
 
     #[test]

@@ -37,12 +37,12 @@ pub fn success<T: Serialize>(body: &T, set_guid: Option<&Guid>) -> HttpResponse 
 
 /// An envelope without `result`: every error, and forced sign-outs.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Envelope)]
 pub struct Plain {
     /// Free text; `success` or what went wrong.
     #[schema(example = "success")]
     pub message: String,
-    /// `"0"` on success, otherwise an `NNN-NNN` code (see the retcode table).
-    #[schema(value_type = String, example = "0")]
+    /// `"0"` on success, otherwise an `NNN-NNN` code saying why not.
     pub retcode: Retcode,
 }
 
@@ -61,8 +61,9 @@ pub struct Reserved {}
 pub struct CommandResponse {
     #[schema(example = "success")]
     pub message: String,
-    #[schema(value_type = String, example = "0")]
     pub retcode: Retcode,
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
     pub result: Reserved,
 }
 
@@ -101,8 +102,9 @@ pub struct LoginResult {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginResponse {
     pub message: String,
-    #[schema(value_type = String, example = "0")]
     pub retcode: Retcode,
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
     pub result: LoginResult,
 }
 
@@ -121,8 +123,9 @@ pub struct AgentStatus {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentStatusResponse {
     pub message: String,
-    #[schema(value_type = String, example = "0")]
     pub retcode: Retcode,
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
     pub result: AgentStatus,
 }
 
@@ -130,8 +133,9 @@ pub struct AgentStatusResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SkillsResponse {
     pub message: String,
-    #[schema(value_type = String, example = "0")]
     pub retcode: Retcode,
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
     pub result: Vec<Skill>,
 }
 
@@ -139,7 +143,8 @@ pub struct SkillsResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventResponse {
     pub message: String,
-    #[schema(value_type = String, example = "0")]
     pub retcode: Retcode,
+    /// The event; `null` when none arrived within the poll wait. Absent
+    /// when `retcode` is not `"0"`.
     pub event: Option<Event>,
 }

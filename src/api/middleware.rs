@@ -1,12 +1,13 @@
-//! Middleware: the per-call log line, the header size cap, and the net that
-//! turns any framework error without our envelope into one.
+//! Middleware: the per-call log line, metrics and audit record, the header
+//! size cap, and the net that turns any framework error without our
+//! envelope into one.
 
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::{ConnectionType, Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{web, HttpMessage, ResponseError};
 
@@ -25,8 +26,8 @@ fn header_bytes(req: &ServiceRequest) -> usize {
     req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum()
 }
 
-/// One line per call: Huawei method name, agent, retcode, status, duration.
-/// The Guid and the body are never logged. Commands are also written to
+/// One line and one count per call: Huawei method name, agent, retcode,
+/// status, duration. The Guid and the body are never logged. Commands are also written to
 /// the audit trail before their answer leaves; while the trail cannot be
 /// written, commands are refused (fail closed) and only reads are served.
 pub async fn call_log(
@@ -34,6 +35,8 @@ pub async fn call_log(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     let started = Instant::now();
+    let gateway = req.app_data::<web::Data<Gateway>>().cloned();
+    let _in_flight = gateway.as_ref().map(|g| g.telemetry().request_started());
     let request_id = RequestId::new();
     req.extensions_mut().insert(request_id.clone());
     let refused = refusal(&req);
@@ -51,6 +54,14 @@ pub async fn call_log(
     }
     if let Ok(value) = HeaderValue::from_str(&request_id.0) {
         response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+    }
+    if let Some(gateway) = &gateway {
+        gateway.telemetry().request(name, retcode.map_or("none", Retcode::code), started.elapsed().as_secs_f64());
+        if gateway.is_stopping() {
+            // A closing node: let the client reconnect elsewhere instead of
+            // holding a keep-alive connection that shutdown must wait out.
+            response.response_mut().head_mut().set_connection_type(ConnectionType::Close);
+        }
     }
     log_call(&response, name, retcode, started);
     Ok(response.map_body(|_, body| match body {

@@ -12,6 +12,7 @@ pub mod error;
 mod meta;
 mod middleware;
 pub mod onlineagent;
+mod ops;
 pub mod params;
 pub mod qualitycontrol;
 mod routes;
@@ -41,7 +42,9 @@ AgentGateway (`/agentgateway/resource/...`).\n\nEvery answer is a JSON envelope 
 `result` or `event`). Business outcomes answer HTTP 200 with their retcode (`\"0\"` = success); framework \
 failures (unknown route 404/000-002, wrong method 405/000-001, malformed or oversized body 400/413/000-006, \
 oversized headers 431/000-006) answer their HTTP status with the same envelope.\n\nSign-in returns \
-`Set-GUID: JSESSIONID=<guid>`; every other interface needs the `Guid` header.",
+`Set-GUID: JSESSIONID=<guid>`; every other interface needs the `Guid` header.\n\nOutside the Huawei \
+path space: `/healthz` and `/readyz` (probes), `/metrics` (Prometheus, on the metrics listener only), \
+`/openapi.json` (this document) and `/docs/` (this document as a page).",
         license(name = "Apache-2.0")
     ),
     tags(
@@ -49,7 +52,8 @@ oversized headers 431/000-006) answer their HTTP status with the same envelope.\
         (name = "agentevent", description = "Long-poll event delivery"),
         (name = "qualitycontrol", description = "Inspectors acting on agents in their scope; bulk actions and the audit trail"),
         (name = "agentgroup", description = "Status queries for inspectors, filtered to their scope"),
-        (name = "meta", description = "The gateway's own documents")
+        (name = "meta", description = "The gateway's own documents"),
+        (name = "ops", description = "Probes and metrics for operators")
     ),
     components(schemas(envelope::Plain))
 )]
@@ -68,12 +72,36 @@ where
             .configure(agentgroup::configure),
     )
     .configure(meta::configure)
+    .configure(ops::configure)
 }
 
 /// The OpenAPI document, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    let (_, mut doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    doc.merge(ops::metrics_doc());
+    add_failure_response(&mut doc);
     doc
+}
+
+/// Any operation can also fail in the HTTP layer with the same envelope
+/// (unknown route, wrong method, bad body, oversized headers): documented
+/// once as a shared response, and as every operation's `default`.
+fn add_failure_response(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let failure = ResponseBuilder::new()
+        .description(
+            "A failure in the HTTP layer, with its own status: 404 unknown route (000-002), 405 wrong method \
+(000-001, with `Allow`), 400/408/413/415 bad body and 431 oversized headers (000-006), 5xx (100-007).",
+        )
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Envelope"))).build())
+        .build();
+    doc.components.get_or_insert_with(Default::default).responses.insert("Failure".into(), failure.into());
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            operation.responses.responses.entry("default".into()).or_insert(Ref::from_response_name("Failure").into());
+        }
+    }
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.
@@ -91,6 +119,9 @@ pub struct AppData {
     pub header_limit: web::Data<HeaderLimit>,
     pub routes: web::Data<RouteTable>,
     pub openapi: web::Data<meta::OpenApiText>,
+    pub api_page: web::Data<meta::ApiPage>,
+    /// The metrics listener's route table.
+    pub metrics_routes: web::Data<RouteTable>,
 }
 
 impl AppData {
@@ -102,6 +133,8 @@ impl AppData {
             header_limit: web::Data::new(header_limit),
             routes: web::Data::new(RouteTable::from_openapi(&doc)),
             openapi: web::Data::new(meta::OpenApiText(openapi_json())),
+            api_page: web::Data::new(meta::ApiPage::default()),
+            metrics_routes: web::Data::new(RouteTable::from_openapi(&ops::MetricsListenerDoc::openapi())),
         }
     }
 }
@@ -126,6 +159,7 @@ pub fn app(
             .app_data(data.body_limits)
             .app_data(data.routes.clone())
             .app_data(data.openapi)
+            .app_data(data.api_page)
             .app_data(web::QueryConfig::default().error_handler(move |e, _| parameter_error(&e)))
             .app_data(web::PathConfig::default().error_handler(move |e, _| parameter_error(&e))),
     )
@@ -134,4 +168,26 @@ pub fn app(
     app.wrap(actix_web::middleware::ErrorHandlers::new().default_handler(middleware::envelope_for_framework_errors))
         .wrap(actix_web::middleware::from_fn(middleware::call_log))
         .app_data(data.header_limit)
+}
+
+/// Builds the metrics listener's application: `/metrics` and the probes,
+/// in the same envelope, but without the call log (scrapes and probes every
+/// few seconds would drown it) and without counting themselves.
+pub fn metrics_app(
+    data: AppData,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(data.gateway)
+        .app_data(data.metrics_routes)
+        .configure(ops::configure_metrics_listener)
+        .default_service(web::to(routes::unknown_route))
+        .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(middleware::envelope_for_framework_errors))
 }

@@ -28,10 +28,12 @@ fn actix_pattern(openapi_path: &str) -> String {
 }
 
 impl RouteTable {
+    /// The routes of `doc`, but for path items that name their own servers:
+    /// another listener serves those.
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> RouteTable {
         let mut routes = Vec::new();
         let mut names = HashMap::new();
-        for (path, item) in doc.paths.paths.iter() {
+        for (path, item) in doc.paths.paths.iter().filter(|(_, item)| item.servers.is_none()) {
             let pattern = actix_pattern(path);
             let operations = [
                 (Method::GET, &item.get),

@@ -47,25 +47,47 @@ impl Content {
     }
 }
 
-/// The documented schema of `content`: null, an object, or a string.
+/// The documented schema of `content`: null, [`EventFields`], or a string.
+/// Each variant has its own JSON type, so a generated client can tell them
+/// apart without guessing.
 impl utoipa::PartialSchema for Content {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Ref, Type};
+        use utoipa::ToSchema;
         OneOfBuilder::new()
             .item(ObjectBuilder::new().schema_type(Type::Null).description(Some("No data")))
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::Object)
-                    .additional_properties(Some(AdditionalProperties::FreeForm(true)))
-                    .description(Some("Event data; Huawei's fields are strings")),
-            )
+            .item(Ref::from_schema_name(EventFields::name()))
             .item(ObjectBuilder::new().schema_type(Type::String).description(Some("A bare value, e.g. a call id")))
-            .description(Some("Polymorphic event data: null, an object, or a string (reference §4.4)"))
+            .description(Some("Polymorphic event data: null, an object of string fields, or a string (reference §4.4)"))
             .into()
     }
 }
 
-impl utoipa::ToSchema for Content {}
+impl utoipa::ToSchema for Content {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push((EventFields::name().into_owned(), EventFields::schema()));
+    }
+}
+
+/// The object form of an event's `content`, for the OpenAPI document.
+pub struct EventFields;
+
+impl utoipa::PartialSchema for EventFields {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(AdditionalProperties::RefOr(
+                ObjectBuilder::new().schema_type(Type::String).into(),
+            )))
+            .description(Some("Event data as named fields; every value is a string, e.g. `{\"reason\": \"57\"}`"))
+            .examples([serde_json::json!({"loginTime": "1471585949806", "reason": "57", "initiator": "self"})])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventFields {}
 
 impl Serialize for EventKind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -116,11 +138,13 @@ pub struct EventQueue {
     next_seq: u64,
     capacity: usize,
     dropped_total: u64,
+    /// Drops not yet handed to [`EventQueue::take_new_drops`].
+    new_drops: u64,
 }
 
 impl EventQueue {
     pub fn new(capacity: usize) -> Self {
-        EventQueue { events: VecDeque::new(), next_seq: 1, capacity: capacity.max(1), dropped_total: 0 }
+        EventQueue { events: VecDeque::new(), next_seq: 1, capacity: capacity.max(1), dropped_total: 0, new_drops: 0 }
     }
 
     /// Appends an event. When the queue is full the oldest event is dropped
@@ -133,6 +157,7 @@ impl EventQueue {
             if let Some(oldest) = self.events.pop_front() {
                 carried = oldest.dropped + 1;
                 self.dropped_total += 1;
+                self.new_drops += 1;
             }
         }
         let event = Event {
@@ -186,6 +211,11 @@ impl EventQueue {
         self.dropped_total
     }
 
+    /// Drops since the last call, for counting them exactly once.
+    pub fn take_new_drops(&mut self) -> u64 {
+        std::mem::take(&mut self.new_drops)
+    }
+
     pub fn last_issued(&self) -> u64 {
         self.next_seq - 1
     }
@@ -209,6 +239,7 @@ mod tests {
         assert_eq!((first.seq, first.dropped), (4, 3));
         assert_eq!(q.next(false).map(|e| (e.seq, e.dropped)), Some((5, 0)));
         assert_eq!(q.dropped_total(), 3);
+        assert_eq!((q.take_new_drops(), q.take_new_drops()), (3, 0));
     }
 
     #[test]

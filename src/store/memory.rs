@@ -56,6 +56,13 @@ impl AgentStore for MemoryStore {
         Ok(self.shards.iter().flat_map(|s| s.lock().keys().copied().collect::<Vec<_>>()).collect())
     }
 
+    async fn inspect(&self, f: &mut (dyn for<'s> FnMut(&'s AgentSlot) + Send)) -> Result<(), StoreError> {
+        for shard in &self.shards {
+            shard.lock().values().for_each(&mut *f);
+        }
+        Ok(())
+    }
+
     fn waker(&self, session: SessionId) -> Arc<Notify> {
         self.wakers.lock().entry(session).or_default().clone()
     }

@@ -36,6 +36,11 @@ pub trait AgentStore: Send + Sync + 'static {
     /// Work numbers that currently hold a slot.
     async fn work_nos(&self) -> Result<Vec<WorkNo>, StoreError>;
 
+    /// Shows `f` every slot, read-only, for statistics (metrics). It may see
+    /// each agent at a slightly different moment; it never blocks an agent
+    /// for longer than one slot takes to read.
+    async fn inspect(&self, f: &mut (dyn for<'s> FnMut(&'s AgentSlot) + Send)) -> Result<(), StoreError>;
+
     /// The wake-up handle of a session, for long polls waiting on it.
     fn waker(&self, session: SessionId) -> Arc<Notify>;
 

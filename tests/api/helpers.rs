@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use agentgateway::settings::Settings;
-use agentgateway::Application;
+use agentgateway::settings::{MetricsListen, Settings};
+use agentgateway::{Application, StopHandle};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -40,7 +40,7 @@ fn certs() -> &'static TestCerts {
 }
 
 /// Settings for tests: throwaway certificate, short waits, an audit trail
-/// of its own.
+/// of its own, no metrics listener (tests that want one ask for port 0).
 pub fn test_settings() -> Settings {
     static APPS: AtomicUsize = AtomicUsize::new(0);
     let certs = certs();
@@ -53,17 +53,25 @@ pub fn test_settings() -> Settings {
         hash_concurrency: 2,
         audit_file: certs.dir.join(format!("audit-{app}")).join("audit.jsonl"),
         audit_sync: false,
+        metrics_listen: MetricsListen::Off,
         ..Settings::default()
     }
+}
+
+/// The metrics listener on a free loopback port.
+pub fn with_metrics(settings: &mut Settings) {
+    settings.metrics_listen = MetricsListen::At("127.0.0.1:0".parse().unwrap());
 }
 
 /// A running gateway and a client that trusts its certificate.
 pub struct TestApp {
     pub base: String,
     pub origin: String,
+    /// `http://127.0.0.1:<port>` of the metrics listener, when it is on.
+    pub metrics_origin: Option<String>,
     pub client: reqwest::Client,
     pub settings: Settings,
-    handle: actix_web::dev::ServerHandle,
+    pub handle: StopHandle,
 }
 
 impl Drop for TestApp {
@@ -83,6 +91,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let app = Application::build(settings.clone(), listener).expect("gateway builds");
     let port = app.port();
+    let metrics_origin = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -92,7 +101,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .build()
         .unwrap();
     let origin = format!("https://127.0.0.1:{port}");
-    TestApp { base: format!("{origin}/agentgateway/resource"), origin, client, settings, handle }
+    TestApp { base: format!("{origin}/agentgateway/resource"), origin, metrics_origin, client, settings, handle }
 }
 
 /// One answer: HTTP status, JSON body and the `Set-GUID` Guid, if any.

@@ -5,11 +5,15 @@
 mod agentevent;
 mod agentgroup;
 mod audit;
+mod docs_page;
 mod framework;
 mod helpers;
 mod openapi;
+mod ops;
+mod postman;
 mod qualitycontrol;
 mod sessions;
+mod shutdown;
 mod signin;
 mod signout;
 mod startup;

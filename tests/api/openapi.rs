@@ -4,6 +4,9 @@ use crate::helpers::spawn_app;
 
 const COMMITTED: &str = include_str!("../../openapi/openapi.json");
 const REGENERATE: &str = "cargo run --quiet -- openapi > openapi/openapi.json";
+/// Operations without a Guid: sign-in, and everything outside the Huawei path space.
+const PUBLIC: &[&str] =
+    &["login", "forceLogin", "getOpenApi", "getApiPage", "getLiveness", "getReadiness", "getMetrics"];
 
 #[test]
 fn committed_openapi_matches_the_code() {
@@ -19,17 +22,18 @@ fn every_operation_is_documented_with_its_guid_header() {
     assert_eq!(doc["openapi"], "3.1.0");
     let mut count = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap().iter().filter(|(key, _)| *key != "servers") {
             count += 1;
             let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path}: no operationId"));
             assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{id}: no summary");
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
             let has_guid = params.iter().any(|p| p["name"] == "Guid" && p["in"] == "header");
-            let public = ["login", "forceLogin", "getOpenApi"].contains(&id);
+            let public = PUBLIC.contains(&id);
             assert_eq!(has_guid, !public, "{id}: Guid header");
+            assert_eq!(op["responses"]["default"]["$ref"], "#/components/responses/Failure", "{id}: default");
         }
     }
-    assert_eq!(count, 31);
+    assert_eq!(count, 35);
     let reason = &doc["paths"]["/agentgateway/resource/onlineagent/{agentid}/forcelogoutwithreason/{reason}"]["delete"];
     let schema = &reason["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "reason").unwrap()["schema"];
     assert_eq!((schema["minimum"].as_u64(), schema["maximum"].as_u64()), (Some(1), Some(255)));
@@ -40,4 +44,52 @@ async fn the_gateway_serves_the_committed_document() {
     let app = spawn_app().await;
     let served = app.client.get(format!("{}/openapi.json", app.origin)).send().await.unwrap().text().await.unwrap();
     assert_eq!(served, COMMITTED);
+}
+
+/// What a generated client needs to be natural to use.
+#[test]
+fn the_document_names_and_types_what_generated_clients_use() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    // Every envelope's retcode is the one listed enum, with constant names.
+    for name in
+        ["Envelope", "CommandResponse", "LoginResponse", "AgentStatusResponse", "SkillsResponse", "EventResponse"]
+    {
+        assert_eq!(schemas[name]["properties"]["retcode"]["$ref"], "#/components/schemas/Retcode", "{name}");
+        let required = schemas[name]["required"].as_array().unwrap();
+        assert!(!required.contains(&"result".into()), "{name}: a refusal has no result");
+        assert!(!required.contains(&"event".into()), "{name}: a refusal has no event");
+    }
+    let retcodes = schemas["Retcode"]["enum"].as_array().unwrap();
+    assert_eq!(retcodes.len(), schemas["Retcode"]["x-enum-varnames"].as_array().unwrap().len());
+    for code in ["0", "000-003", "100-005", "100-006"] {
+        assert!(retcodes.contains(&code.into()), "{code} listed");
+    }
+    // content: null, a named object of strings, or a string.
+    let content: Vec<String> = schemas["Content"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.get("$ref").unwrap_or(&v["type"]).to_string())
+        .collect();
+    assert_eq!(content, [r#""null""#, r##""#/components/schemas/EventFields""##, r#""string""#]);
+    assert_eq!(schemas["EventFields"]["additionalProperties"]["type"], "string");
+    // Set-GUID is documented wherever a Guid is handed out.
+    let base = "/agentgateway/resource";
+    for (path, method) in [
+        ("/onlineagent/{agentid}", "put"),
+        ("/onlineagent/{agentid}/forcelogin", "put"),
+        ("/onlineagent/{agentid}/handshake", "post"),
+        ("/agentevent/{agentid}", "get"),
+    ] {
+        let headers = &doc["paths"][format!("{base}{path}")][method]["responses"]["200"]["headers"];
+        assert!(headers.get("Set-GUID").is_some(), "{method} {path}: Set-GUID");
+    }
+    let login = &doc["paths"][format!("{base}/onlineagent/{{agentid}}")]["put"];
+    assert_eq!(
+        login["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/SignInBody"
+    );
+    // /metrics is served by the metrics listener, and says so.
+    assert_eq!(doc["paths"]["/metrics"]["servers"][0]["url"], "http://127.0.0.1:9464");
 }

@@ -29,6 +29,8 @@ fn help_documents_every_setting() {
         "--tls-cert",
         "--tls-key",
         "--queue-capacity",
+        "--metrics-listen",
+        "--shutdown-timeout-ms",
         "--config",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
@@ -56,4 +58,13 @@ fn the_development_certificate_is_refused_on_a_public_address() {
     let root = env!("CARGO_MANIFEST_DIR");
     let err = refusal(gateway().current_dir(root).args(["--listen", "0.0.0.0:0"]));
     assert!(err.contains("development certificate"), "{err}");
+}
+
+#[test]
+fn a_taken_metrics_port_stops_start_up_naming_the_setting() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let err = refusal(gateway().current_dir(root).args(["--listen", "127.0.0.1:0", "--metrics-listen", &address]));
+    assert!(err.contains(&format!("metrics-listen {address}")), "{err}");
 }

@@ -3,6 +3,47 @@
 use super::*;
 
 impl Gateway {
+    /// Begins shutting down: waiting polls answer now, and new polls answer
+    /// without waiting, so no client is left hanging on a closing node.
+    pub fn shut_down(&self) {
+        self.0.stopping.send_replace(true);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.0.stopping.borrow()
+    }
+
+    /// Ready to serve: not shutting down, the store answers, and the audit
+    /// trail can be written (commands are refused otherwise).
+    pub async fn readiness(&self) -> Result<(), Failure> {
+        if self.is_stopping() {
+            return Err(Failure::new(Retcode::Internal, "shutting down"));
+        }
+        if !self.0.audit.is_healthy() {
+            return Err(Failure::new(Retcode::Internal, "the audit trail cannot be written"));
+        }
+        self.0.store.ping().await.map_err(|e| Failure::new(Retcode::Internal, e.to_string()))
+    }
+
+    /// Counts of what the store holds, for the metrics gauges.
+    pub async fn snapshot(&self) -> Result<Snapshot, Failure> {
+        let mut by_state = std::collections::BTreeMap::<u8, u64>::new();
+        let mut snapshot = Snapshot::default();
+        self.0
+            .store
+            .inspect(&mut |slot| {
+                if let Some(live) = &slot.live {
+                    *by_state.entry(live.state.code()).or_default() += 1;
+                }
+                snapshot.ended_sessions += slot.ended.len() as u64;
+                snapshot.events_queued +=
+                    slot.live.iter().chain(slot.ended.iter()).map(|s| s.queue.len() as u64).sum::<u64>();
+            })
+            .await?;
+        snapshot.agents_by_state = by_state.into_iter().collect();
+        Ok(snapshot)
+    }
+
     /// Signs out silent agents (reason 263) and frees ended sessions whose
     /// final events were never fetched. Returns how many were signed out.
     pub async fn sweep(&self) -> Result<usize, Failure> {
@@ -28,6 +69,7 @@ impl Gateway {
                 self.0.store.forget(id);
             }
             if retired.session.is_some() {
+                self.0.telemetry.signed_out(ending.reason);
                 self.clean_up(retired);
                 self.audit_system(
                     "heartbeatTimeout",

@@ -41,6 +41,7 @@ impl Gateway {
     /// Counts a wrong password; the attempt that reaches the limit locks
     /// the work number (and is audited). Returns the answer for this attempt.
     pub(super) async fn password_failed(&self, work_no: WorkNo) -> Failure {
+        self.0.telemetry.password_failed();
         let policy = self.config().lockout;
         let now = now_ms();
         let locked_for = {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 
 use crate::audit::{Actor, AuditLog, AuditReason, Entry};
 use crate::domain::directory::{Directory, Role, Skill};
@@ -32,6 +32,7 @@ use crate::domain::state::{apply, AgentState, Command, Refusal};
 use crate::domain::{now_ms, Failure};
 use crate::retcode::Retcode;
 use crate::store::AgentStore;
+use crate::telemetry::{GuidRejection, Snapshot, Telemetry};
 
 /// Timings and limits of the domain.
 #[derive(Debug, Clone)]
@@ -125,6 +126,9 @@ struct Inner {
     claims: Mutex<HashSet<WorkNo>>,
     hashing: Semaphore,
     audit: Arc<AuditLog>,
+    telemetry: Telemetry,
+    /// Flips to true once when the node begins to shut down.
+    stopping: watch::Sender<bool>,
     lockouts: Mutex<std::collections::HashMap<WorkNo, lockout::LockState>>,
 }
 
@@ -147,6 +151,7 @@ impl Gateway {
         directory: Directory,
         store: Arc<dyn AgentStore>,
         audit: Arc<AuditLog>,
+        telemetry: Telemetry,
     ) -> Gateway {
         let hashing = Semaphore::new(config.hash_concurrency.max(1));
         Gateway(Arc::new(Inner {
@@ -157,6 +162,8 @@ impl Gateway {
             claims: Mutex::new(HashSet::new()),
             hashing,
             audit,
+            telemetry,
+            stopping: watch::Sender::new(false),
             lockouts: Mutex::new(std::collections::HashMap::new()),
         }))
     }
@@ -171,6 +178,10 @@ impl Gateway {
 
     pub fn store(&self) -> &Arc<dyn AgentStore> {
         &self.0.store
+    }
+
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.0.telemetry
     }
 
     pub fn audit(&self) -> &Arc<AuditLog> {
@@ -230,8 +241,22 @@ impl Gateway {
         mut f: impl FnMut(&mut AgentSlot) -> R + Send,
     ) -> Result<R, Failure> {
         let mut out = None;
-        self.0.store.update(work_no, &mut |slot| out = Some(f(slot))).await?;
-        Ok(out.expect("store ran the update"))
+        self.0
+            .store
+            .update(work_no, &mut |slot| {
+                let result = f(slot);
+                // Counted from what the last run of the update left, so a
+                // store that retries an update never counts a drop twice.
+                let dropped: u64 =
+                    slot.live.iter_mut().chain(slot.ended.iter_mut()).map(|s| s.queue.take_new_drops()).sum();
+                out = Some((result, dropped));
+            })
+            .await?;
+        let (result, dropped) = out.expect("store ran the update");
+        if dropped > 0 {
+            self.0.telemetry.events_dropped(dropped);
+        }
+        Ok(result)
     }
 
     /// Runs `f` on the caller's live session.
@@ -253,25 +278,35 @@ impl Gateway {
     /// Finds the session a Guid belongs to. Ended sessions are accepted only
     /// where `allow_ended` (the final poll).
     pub async fn authenticate(&self, work_no: WorkNo, guid: &str, allow_ended: bool) -> Result<Caller, Failure> {
-        if guid.is_empty() || guid.len() > Guid::MAX_LEN {
-            return Err(Failure::new(Retcode::NoPermission, "the Guid header is missing or malformed"));
-        }
-        let role = self.directory().get(work_no).map_or(Role::Agent, |r| r.role);
-        let now = now_ms();
-        self.with_slot(work_no, |slot| {
-            let signed_in = slot.live.is_some();
-            match slot.by_guid(guid, now) {
-                Some((s, m)) if s.ended.is_none() || (allow_ended && !s.is_delivered()) => {
-                    Ok(Caller { work_no, session: s.id, role, guid: m })
+        let found = if guid.is_empty() || guid.len() > Guid::MAX_LEN {
+            Err(GuidRejection::Missing)
+        } else {
+            let role = self.directory().get(work_no).map_or(Role::Agent, |r| r.role);
+            let now = now_ms();
+            self.with_slot(work_no, |slot| {
+                let signed_in = slot.live.is_some();
+                match slot.by_guid(guid, now) {
+                    Some((s, m)) if s.ended.is_none() || (allow_ended && !s.is_delivered()) => {
+                        Ok(Caller { work_no, session: s.id, role, guid: m })
+                    }
+                    Some(_) => Err(GuidRejection::Ended),
+                    None if signed_in => Err(GuidRejection::Wrong),
+                    None => Err(GuidRejection::NotSignedIn),
                 }
-                Some(_) => Err(Failure::new(Retcode::NotSignedIn, "this session has been signed out")),
-                None if signed_in => {
-                    Err(Failure::new(Retcode::NoPermission, "the Guid is expired or not this agent's"))
+            })
+            .await?
+        };
+        found.map_err(|rejection| {
+            self.0.telemetry.guid_rejected(rejection);
+            match rejection {
+                GuidRejection::Missing => {
+                    Failure::new(Retcode::NoPermission, "the Guid header is missing or malformed")
                 }
-                None => Err(not_signed_in()),
+                GuidRejection::Wrong => Failure::new(Retcode::NoPermission, "the Guid is expired or not this agent's"),
+                GuidRejection::Ended => Failure::new(Retcode::NotSignedIn, "this session has been signed out"),
+                GuidRejection::NotSignedIn => not_signed_in(),
             }
         })
-        .await?
     }
 
     /// The caller of an interface whose `{agentid}` may be another agent's:
@@ -344,4 +379,47 @@ fn end_live(slot: &mut AgentSlot, ending: &Ending, reason_name: String, now: u64
     session.end(ending.reason, now, linger_ms);
     let (id, guids) = (session.id, session.guids.all());
     Retired { session: Some(id), evicted: slot.retire_live(), guids }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::directory::DEMO_DIRECTORY;
+    use crate::domain::session::AuthMode;
+    use crate::store::MemoryStore;
+
+    fn gateway(poll_wait_ms: u64) -> Gateway {
+        let config = GatewayConfig {
+            guid: GuidPolicy { mode: AuthMode::Static, interval_ms: 60_000, timeout_ms: 120_000, node: 0 },
+            poll_wait_ms,
+            heartbeat_timeout_ms: 120_000,
+            queue_capacity: 10,
+            server_name: "AgentGateway".into(),
+            hash_concurrency: 1,
+            strict_reasons: false,
+            lockout: LockoutPolicy { attempts: 5, base_ms: 60_000, max_ms: 900_000 },
+        };
+        let directory = Directory::parse(DEMO_DIRECTORY).unwrap();
+        let file = std::env::temp_dir().join(format!("agw-gateway-unit-{}", std::process::id())).join("audit.jsonl");
+        let audit = Arc::new(AuditLog::open(&file, false, 10).unwrap());
+        Gateway::new(config, directory, Arc::new(MemoryStore::default()), audit, Telemetry::new())
+    }
+
+    #[tokio::test]
+    async fn a_stopping_gateway_is_not_ready_and_its_polls_do_not_wait() {
+        let gateway = gateway(60_000);
+        assert_eq!(gateway.readiness().await, Ok(()));
+        let work_no = WorkNo::new(101).unwrap();
+        let body = serde_json::json!({"password": "Agent@123", "phonenum": "7101"});
+        let signed_in = gateway.sign_in(work_no, SignInRequest::from_json(&body).unwrap(), false).await.unwrap();
+        let caller = gateway.authenticate(work_no, signed_in.guid.as_str(), false).await.unwrap();
+        for _ in 0..2 {
+            assert!(gateway.poll(&caller, None).await.unwrap().event.is_some());
+        }
+        gateway.shut_down();
+        assert_eq!(gateway.readiness().await.unwrap_err().detail, "shutting down");
+        // The poll wait is a minute: only the shutdown can answer this in time.
+        let answer = tokio::time::timeout(Duration::from_secs(10), gateway.poll(&caller, None)).await;
+        assert!(answer.expect("answered without waiting").unwrap().event.is_none());
+    }
 }

@@ -4,12 +4,15 @@ use super::*;
 
 impl Gateway {
     /// Long poll: the oldest queued event at once, or the first to arrive
-    /// within the poll wait, or nothing. A newer poll ends this one empty.
+    /// within the poll wait, or nothing. A newer poll ends this one empty,
+    /// and so does the node shutting down.
     pub async fn poll(&self, caller: &Caller, ack: Option<u64>) -> Result<PollAnswer, Failure> {
         let generation = self.begin_poll(caller, ack).await?;
         self.0.store.wake(caller.session);
         let waker = self.0.store.waker(caller.session);
+        let mut stopping = self.0.stopping.subscribe();
         let deadline = tokio::time::Instant::now() + Duration::from_millis(self.config().poll_wait_ms);
+        let mut waiting = None;
         loop {
             let notified = waker.notified();
             tokio::pin!(notified);
@@ -19,16 +22,21 @@ impl Gateway {
                 Step::Gone => return Err(not_signed_in()),
                 Step::Wait => {}
             }
+            waiting.get_or_insert_with(|| self.0.telemetry.poll_waiting());
             tokio::select! {
                 _ = &mut notified => {}
-                _ = tokio::time::sleep_until(deadline) => {
-                    return match self.take_event(caller, generation, true).await? {
-                        Step::Answer(answer) => Ok(answer),
-                        Step::Gone => Err(not_signed_in()),
-                        Step::Wait => Ok(PollAnswer::default()),
-                    };
-                }
+                _ = tokio::time::sleep_until(deadline) => return self.finish_poll(caller, generation).await,
+                _ = stopping.wait_for(|stopping| *stopping) => return self.finish_poll(caller, generation).await,
             }
+        }
+    }
+
+    /// Ends a poll at its deadline: the next event if one came, else empty.
+    async fn finish_poll(&self, caller: &Caller, generation: u64) -> Result<PollAnswer, Failure> {
+        match self.take_event(caller, generation, true).await? {
+            Step::Answer(answer) => Ok(answer),
+            Step::Gone => Err(not_signed_in()),
+            Step::Wait => Ok(PollAnswer::default()),
         }
     }
 

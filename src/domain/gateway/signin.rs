@@ -49,6 +49,7 @@ impl Gateway {
         let retired = self.install(work_no, session, force).await?;
         self.0.store.index_guid(signed_in.guid.as_str(), work_no);
         if retired.session.is_some() {
+            self.0.telemetry.signed_out(SignOutReason::DISPLACED.code());
             self.clean_up(retired);
             let reason = (Category::System, SignOutReason::DISPLACED.code());
             self.audit_system("displaced", work_no, Some(reason), Retcode::Success).await;
@@ -137,6 +138,7 @@ impl Gateway {
                 _ => Err(not_signed_in()),
             })
             .await??;
+        self.0.telemetry.signed_out(ending.reason);
         self.clean_up(retired);
         self.notify_inspectors(work_no, false).await;
         Ok(())

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod envelope;
 pub mod error;
+mod health;
 mod meta;
 mod middleware;
 pub mod onlineagent;
@@ -44,7 +45,8 @@ oversized headers 431/000-006) answer their HTTP status with the same envelope.\
     tags(
         (name = "onlineagent", description = "The agent acting on itself: sign-in, sign-out, states, skills, heartbeat"),
         (name = "agentevent", description = "Long-poll event delivery"),
-        (name = "meta", description = "The gateway's own documents")
+        (name = "meta", description = "The gateway's own documents"),
+        (name = "ops", description = "Operating the gateway: liveness")
     ),
     components(schemas(envelope::Plain))
 )]
@@ -57,6 +59,7 @@ where
 {
     app.service(scope(BASE_PATH).configure(onlineagent::configure).configure(agentevent::configure))
         .configure(meta::configure)
+        .configure(health::configure)
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -100,3 +100,11 @@ async fn a_body_that_does_not_arrive_in_time_gets_408_and_signs_nobody_in() {
     assert_eq!((answer.status, answer.retcode()), (StatusCode::REQUEST_TIMEOUT, "000-006"));
     app.sign_in(101).await;
 }
+
+#[tokio::test]
+async fn healthz_answers_ok_without_a_guid() {
+    let app = spawn_app().await;
+    let response = app.client.get(format!("{}/healthz", app.origin)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), r#"{"status":"ok"}"#);
+}

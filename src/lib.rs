@@ -7,6 +7,7 @@
 pub mod api;
 pub mod domain;
 pub mod logging;
+pub mod memory;
 pub mod retcode;
 pub mod settings;
 pub mod store;

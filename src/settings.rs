@@ -81,6 +81,10 @@ pub struct Layer {
     /// Log filter, env_logger syntax [default: info]
     #[arg(long, env = "AGW_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// glibc malloc arenas (M_ARENA_MAX); 0 keeps glibc's default of 8 per CPU.
+    /// Fewer arenas keep less memory per waiting connection [default: 2]
+    #[arg(long, env = "AGW_MALLOC_ARENA_MAX", value_name = "N")]
+    pub malloc_arena_max: Option<usize>,
 }
 
 /// Command line.
@@ -134,6 +138,7 @@ pub struct Settings {
     pub max_connections: usize,
     pub hash_concurrency: usize,
     pub log: String,
+    pub malloc_arena_max: usize,
 }
 
 impl Default for Settings {
@@ -162,6 +167,7 @@ impl Default for Settings {
             max_connections: 25_000,
             hash_concurrency: cpus,
             log: "info".into(),
+            malloc_arena_max: 2,
         }
     }
 }
@@ -200,7 +206,8 @@ impl Settings {
                 keep_alive_ms,
                 max_connections,
                 hash_concurrency,
-                log
+                log,
+                malloc_arena_max
             ],
             [directory]
         );
@@ -282,6 +289,7 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_MAX_CONNECTIONS",
     "AGW_HASH_CONCURRENCY",
     "AGW_LOG",
+    "AGW_MALLOC_ARENA_MAX",
 ];
 
 fn check_environment() -> Result<(), String> {

@@ -234,7 +234,7 @@ impl Gateway {
                         Ending { reason: SignOutReason::DISPLACED.code(), initiator: "system:forcelogin".into() };
                     end_live(slot, &ending, now_ms(), linger);
                 }
-                slot.live = Some(session.clone());
+                slot.live = Some(Box::new(session.clone()));
                 Ok(displaced)
             })
             .await??;

@@ -151,8 +151,9 @@ impl Session {
 /// Everything the gateway holds for one work number.
 #[derive(Debug, Clone, Default)]
 pub struct AgentSlot {
-    /// The signed-in session, if any.
-    pub live: Option<Session>,
+    /// The signed-in session, if any. Boxed, so that the store's tables hold
+    /// small entries and only signed-in agents pay for a whole session.
+    pub live: Option<Box<Session>>,
     /// Sessions that ended but still hold final events for their last poll.
     pub ended: Vec<Session>,
 }
@@ -167,19 +168,19 @@ impl AgentSlot {
 
     /// The session (live or ended) that `guid` belongs to.
     pub fn by_guid(&mut self, guid: &str, now: u64) -> Option<(&mut Session, GuidMatch)> {
-        if let Some(found) = self.live.as_mut().and_then(|s| s.guids.check(guid, now).map(|m| (s, m))) {
+        if let Some(found) = self.live.as_deref_mut().and_then(|s| s.guids.check(guid, now).map(|m| (s, m))) {
             return Some(found);
         }
         self.ended.iter_mut().find_map(|s| s.guids.check(guid, now).map(|m| (s, m)))
     }
 
     pub fn by_id(&mut self, id: SessionId) -> Option<&mut Session> {
-        self.live.iter_mut().chain(self.ended.iter_mut()).find(|s| s.id == id)
+        self.live.as_deref_mut().into_iter().chain(self.ended.iter_mut()).find(|s| s.id == id)
     }
 
     /// The live session, if it is `id`.
     pub fn live_if(&mut self, id: SessionId) -> Option<&mut Session> {
-        self.live.as_mut().filter(|s| s.id == id)
+        self.live.as_deref_mut().filter(|s| s.id == id)
     }
 
     /// Moves the live session to the ended list; returns the id of an
@@ -187,7 +188,7 @@ impl AgentSlot {
     pub fn retire_live(&mut self) -> Option<SessionId> {
         let session = self.live.take()?;
         let evicted = (self.ended.len() >= MAX_ENDED_SESSIONS).then(|| self.ended.remove(0).id);
-        self.ended.push(session);
+        self.ended.push(*session);
         evicted
     }
 

@@ -43,6 +43,7 @@ USAGE: cargo run --release -p agentgateway-bench [-- OPTIONS]
   --no-prism            skip the Prism comparison
   --out DIR             where benchmarks.md and benchmarks.svg go [docs]
   --gateway-arg ARG     extra flag for the gateway (repeatable), e.g. --gateway-arg=--workers=1
+  --gateway-env K=V     extra environment variable for the gateway (repeatable; profiling)
   --help
 ";
 
@@ -52,6 +53,7 @@ struct Options {
     prism: bool,
     out: Option<PathBuf>,
     gateway_args: Vec<String>,
+    gateway_env: Vec<(String, String)>,
     sizes: Sizes,
 }
 
@@ -68,6 +70,7 @@ fn options() -> Result<Options, String> {
         prism: !smoke,
         out: None,
         gateway_args: Vec::new(),
+        gateway_env: Vec::new(),
         sizes: if smoke {
             Sizes {
                 runs: 1,
@@ -118,6 +121,11 @@ fn options() -> Result<Options, String> {
             "--no-prism" => o.prism = false,
             "--out" => o.out = Some(PathBuf::from(value()?)),
             "--gateway-arg" => o.gateway_args.push(value()?),
+            "--gateway-env" => {
+                let v = value()?;
+                let (k, v) = v.split_once('=').ok_or("--gateway-env needs KEY=VALUE")?;
+                o.gateway_env.push((k.to_owned(), v.to_owned()));
+            }
             other => return Err(format!("unknown option {other}\n\n{USAGE}")),
         }
     }
@@ -319,6 +327,7 @@ fn run() -> Result<bool, String> {
         cheap_directory: cheap,
         production_directory: production,
         gateway_args: o.gateway_args.clone(),
+        gateway_env: o.gateway_env.clone(),
         log_seq: AtomicUsize::new(0),
     };
     let mut results = Results {

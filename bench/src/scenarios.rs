@@ -50,6 +50,8 @@ pub struct Ctx {
     pub production_directory: PathBuf,
     /// Extra gateway flags (tuning under test).
     pub gateway_args: Vec<String>,
+    /// Extra gateway environment (profiling).
+    pub gateway_env: Vec<(String, String)>,
     pub log_seq: AtomicUsize,
 }
 
@@ -78,7 +80,7 @@ impl Ctx {
         args.extend(self.gateway_args.iter().cloned());
         let n = self.log_seq.fetch_add(1, Ordering::Relaxed);
         let log = self.work.join(format!("gateway-{n:02}.log"));
-        let mut server = Server::gateway(&self.binary, &self.root, &args, log)?;
+        let mut server = Server::gateway(&self.binary, &self.root, &args, &self.gateway_env, log)?;
         server.wait_ready(Some(&self.tls), "/healthz", Duration::from_secs(60)).await?;
         Ok(server)
     }

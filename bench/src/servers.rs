@@ -73,11 +73,18 @@ impl Server {
     }
 
     /// Starts the gateway binary with `args` on a free port.
-    pub fn gateway(binary: &Path, root: &Path, args: &[String], log: PathBuf) -> Result<Server, String> {
+    pub fn gateway(
+        binary: &Path,
+        root: &Path,
+        args: &[String],
+        env: &[(String, String)],
+        log: PathBuf,
+    ) -> Result<Server, String> {
         let port = free_port()?;
         let target = Target::parse(&format!("https://127.0.0.1:{port}"))?;
         let mut command = Command::new(binary);
         command.current_dir(root).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        command.envs(env.iter().map(|(k, v)| (k, v)));
         command.arg("--listen").arg(format!("127.0.0.1:{port}")).args(args);
         Server::spawn("agentgateway", command, target, log)
     }

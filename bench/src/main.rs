@@ -93,7 +93,7 @@ fn options() -> Result<Options, String> {
                 requests: 40_000,
                 warmup: 4_000,
                 waiting: vec![1000, 5000, 10_000, 19_000],
-                wake_conns: 4,
+                wake_conns: 1,
                 signin_agents: 100,
                 signin_concurrency: 8,
                 prism_requests: 5_000,
@@ -370,6 +370,13 @@ fn run() -> Result<bool, String> {
                                 w.wake(0.99),
                                 w.wake(1.0),
                                 w.setup_failures + w.wake_failures
+                            );
+                            let slow: Vec<String> =
+                                w.slowest.iter().map(|(at, us)| format!("{us:.0}µs@{at:.0}ms")).collect();
+                            eprintln!(
+                                "bench:   stream {:.2} s; slowest wake-ups (µs @ ms into the stream): {}",
+                                w.stream_seconds,
+                                slow.join(" ")
                             );
                             match results.waiting.iter_mut().find(|(k, _)| *k == n) {
                                 Some((_, runs)) => runs.push(w),

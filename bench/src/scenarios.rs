@@ -149,6 +149,8 @@ pub struct WaitRun {
     pub poll_first: usize,
     pub stream_seconds: f64,
     pub stream_server_cpu_s: f64,
+    /// The slowest wake-ups: (ms since the stream started, µs), for diagnosis.
+    pub slowest: Vec<(f64, f64)>,
     /// Cheap-hash sign-ins of this run (the machinery without hashing).
     pub signin: Phase,
 }
@@ -308,6 +310,8 @@ pub async fn waiting(ctx: &Ctx, n: usize) -> Result<WaitRun, String> {
     run.stream_seconds = started.elapsed().as_secs_f64();
     run.stream_server_cpu_s = procfs::tree_cpu_seconds(pid) - cpu_before;
     let mut wake = Vec::with_capacity(n);
+    let stream_start = cmd_at.iter().map(|t| t.load(Ordering::Relaxed)).filter(|t| *t > 0).min().unwrap_or(0);
+    let mut timed = Vec::with_capacity(n);
     for i in 0..n {
         let (cmd, poll) = (cmd_at[i].load(Ordering::Relaxed), poll_at[i].load(Ordering::Relaxed));
         if cmd > 0 && poll > 0 {
@@ -316,8 +320,11 @@ pub async fn waiting(ctx: &Ctx, n: usize) -> Result<WaitRun, String> {
                 run.poll_first += 1;
             }
             wake.push(delta / 1000.0);
+            timed.push(((cmd - stream_start) as f64 / 1e6, delta / 1000.0));
         }
     }
+    timed.sort_by(|a, b| b.1.total_cmp(&a.1));
+    run.slowest = timed.into_iter().take(12).collect();
     run.wake_us = sorted(wake);
     drop(kept);
     Ok(run)

@@ -511,36 +511,38 @@ impl Gateway {
     /// final events were never fetched. Returns how many were signed out.
     pub async fn sweep(&self) -> Result<usize, Failure> {
         let timeout = self.config().heartbeat_timeout_ms;
-        let mut signed_out = 0;
-        for work_no in self.0.store.work_nos().await? {
-            let now = now_ms();
-            let (timed_out, expired) = self
-                .with_slot(work_no, |slot| {
+        let mut timed_out = Vec::new();
+        let mut expired = Vec::new();
+        // One pass over every slot (for the memory store: one lock per shard),
+        // not one store update per agent: the sweep runs every second.
+        self.0
+            .store
+            .update_all(&mut |work_no, slot| {
+                let now = now_ms();
+                if !slot.ended.is_empty() {
                     let before: Vec<SessionId> = slot.ended.iter().map(|s| s.id).collect();
                     slot.drop_expired(now);
-                    let expired: Vec<SessionId> =
-                        before.into_iter().filter(|id| !slot.ended.iter().any(|s| s.id == *id)).collect();
-                    let silent = slot.live.as_ref().filter(|s| s.is_silent(now, timeout)).map(|s| s.id);
-                    if silent.is_some() {
-                        let ending = Ending {
-                            reason: SignOutReason::HEARTBEAT_TIMEOUT.code(),
-                            initiator: "system:heartbeat-timeout".into(),
-                        };
-                        end_live(slot, &ending, now, timeout);
-                    }
-                    (silent, expired)
-                })
-                .await?;
-            if let Some(id) = timed_out {
-                log::info!("heartbeatTimeout agent={work_no} retcode=0 reason=263");
-                self.0.store.wake(id);
-                signed_out += 1;
-            }
-            for id in expired {
-                self.0.store.forget(id);
-            }
+                    expired.extend(before.into_iter().filter(|id| !slot.ended.iter().any(|s| s.id == *id)));
+                }
+                let silent = slot.live.as_ref().filter(|s| s.is_silent(now, timeout)).map(|s| s.id);
+                if let Some(id) = silent {
+                    let ending = Ending {
+                        reason: SignOutReason::HEARTBEAT_TIMEOUT.code(),
+                        initiator: "system:heartbeat-timeout".into(),
+                    };
+                    end_live(slot, &ending, now, timeout);
+                    timed_out.push((work_no, id));
+                }
+            })
+            .await?;
+        for (work_no, id) in &timed_out {
+            log::info!("heartbeatTimeout agent={work_no} retcode=0 reason=263");
+            self.0.store.wake(*id);
         }
-        Ok(signed_out)
+        for id in expired {
+            self.0.store.forget(id);
+        }
+        Ok(timed_out.len())
     }
 }
 

@@ -197,6 +197,41 @@ impl AgentSlot {
     }
 }
 
+/// A plain session for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub mod tests_support {
+    use super::*;
+
+    pub fn session(work_no: WorkNo) -> Session {
+        Session {
+            id: SessionId(u64::from(work_no.get())),
+            work_no,
+            guids: GuidSet::new(0, 0),
+            login_time: 0,
+            state: AgentState::Idle,
+            state_since: 0,
+            options: SessionOptions {
+                phone: None,
+                auto_answer: true,
+                auto_enter_idle: true,
+                release_phone: true,
+                agent_type: 4,
+                listen_status: false,
+                client_ip: "127.0.0.1".into(),
+                media_type: "TTF".into(),
+            },
+            skills: Vec::new(),
+            last_heartbeat: 0,
+            poll_until: 0,
+            poll_generation: 0,
+            acking: false,
+            rest_epoch: 0,
+            queue: EventQueue::new(10),
+            ended: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -303,6 +303,7 @@ fn run() -> Result<bool, String> {
         }
     };
     eprintln!("bench: {network}");
+    servers::stop_servers_on_signals();
 
     // Bounded in time whatever happens.
     let limit = if o.smoke { Duration::from_secs(120) } else { Duration::from_secs(45 * 60) };

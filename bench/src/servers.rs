@@ -5,22 +5,53 @@ use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::client::{Conn, Tls};
 use crate::target::Target;
 
-/// Process groups started by the harness, for the watchdog.
-static STARTED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Process groups started by the harness (0 = free slot), for the watchdog
+/// and the signal handler: atomics, so a signal handler may read them.
+static STARTED: [AtomicI32; 16] = [const { AtomicI32::new(0) }; 16];
+
+fn remember(pgid: i32) {
+    let _ = STARTED.iter().any(|s| s.compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst).is_ok());
+}
+
+fn forget(pgid: i32) {
+    for slot in &STARTED {
+        let _ = slot.compare_exchange(pgid, 0, Ordering::SeqCst, Ordering::SeqCst);
+    }
+}
 
 /// Stops every process group the harness started (and only those).
+/// Async-signal-safe: atomics and kill(2) only.
 pub fn stop_all_started() {
-    let groups = STARTED.lock().map(|g| g.clone()).unwrap_or_default();
-    for pgid in groups {
-        // SAFETY: signals only the process groups this harness created.
+    for slot in &STARTED {
+        let pgid = slot.load(Ordering::SeqCst);
+        if pgid > 0 {
+            // SAFETY: signals only a process group this harness created.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    stop_all_started();
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(128 + signal) };
+}
+
+/// On Ctrl-C or SIGTERM, stop the servers before exiting (they run in
+/// their own process groups, so the terminal's signal does not reach them).
+pub fn stop_servers_on_signals() {
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: installs a handler that only uses async-signal-safe calls.
         unsafe {
-            libc::kill(-(pgid as i32), libc::SIGKILL);
+            libc::signal(signal, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
         }
     }
 }
@@ -65,10 +96,15 @@ impl Server {
         let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
         let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
         command.stdin(Stdio::null()).stdout(log_file).stderr(log_err).process_group(0);
-        let child = command.spawn().map_err(|e| format!("starting {name}: {e}"))?;
-        if let Ok(mut started) = STARTED.lock() {
-            started.push(child.id());
+        // SAFETY: prctl is async-signal-safe; the child dies with the harness.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
         }
+        let child = command.spawn().map_err(|e| format!("starting {name}: {e}"))?;
+        remember(child.id() as i32);
         Ok(Server { child, target, log, name, stopped: false })
     }
 
@@ -138,10 +174,8 @@ impl Server {
         unsafe {
             libc::kill(-pgid, libc::SIGKILL);
         }
+        forget(pgid);
         let _ = self.child.wait();
-        if let Ok(mut started) = STARTED.lock() {
-            started.retain(|p| *p != self.child.id());
-        }
     }
 }
 

@@ -45,6 +45,8 @@ pub enum Op {
     Toggle,
     /// `forcelogoutwithreason/57` and sign-in again, alternating per agent.
     SignOutIn,
+    /// `forcelogoutwithreason/57` (each agent once).
+    SignOut,
     /// Sign in (each agent once; the phase's request count is the agents').
     SignIn,
 }
@@ -89,7 +91,7 @@ pub async fn step(conn: &mut Conn, agent: &mut Agent, op: Op) -> Result<(), Fail
             agent.busy = !agent.busy;
             Ok(())
         }
-        Op::SignOutIn if agent.guid.is_some() => {
+        Op::SignOut | Op::SignOutIn if agent.guid.is_some() => {
             let path = format!("{BASE}/onlineagent/{wn}/forcelogoutwithreason/57");
             let reply =
                 conn.send(Method::DELETE, &path, agent.guid.as_deref(), None).await.map_err(Failed::Transport)?;
@@ -98,6 +100,7 @@ pub async fn step(conn: &mut Conn, agent: &mut Agent, op: Op) -> Result<(), Fail
             agent.busy = false;
             Ok(())
         }
+        Op::SignOut => Err(Failed::Answer(format!("agent {wn} is not signed in"))),
         Op::SignOutIn | Op::SignIn => {
             let path = format!("{BASE}/onlineagent/{wn}");
             let reply = conn.send(Method::PUT, &path, None, Some(login_body(wn))).await.map_err(Failed::Transport)?;
@@ -172,7 +175,7 @@ impl Phase {
 }
 
 /// Runs `op` on every lane until `requests` were sent or `limit` passed.
-/// For [`Op::SignIn`] each lane signs in each of its agents once.
+/// For [`Op::SignIn`] and [`Op::SignOut`] each lane does each of its agents once.
 pub async fn run(server_pid: u32, lanes: Vec<Lane>, op: Op, requests: u64, limit: Duration) -> (Vec<Lane>, Phase) {
     let deadline = Instant::now() + limit;
     let budget = Arc::new(AtomicI64::new(requests.min(i64::MAX as u64) as i64));
@@ -185,7 +188,7 @@ pub async fn run(server_pid: u32, lanes: Vec<Lane>, op: Op, requests: u64, limit
         handles.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let (mut failures, mut first) = (0u64, None);
-            let rounds = if op == Op::SignIn { lane.agents.len() } else { usize::MAX };
+            let rounds = if matches!(op, Op::SignIn | Op::SignOut) { lane.agents.len() } else { usize::MAX };
             let mut k = 0usize;
             while k < rounds && Instant::now() < deadline && budget.fetch_sub(1, Ordering::Relaxed) > 0 {
                 let count = lane.agents.len();

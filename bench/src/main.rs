@@ -75,6 +75,7 @@ fn options() -> Result<Options, String> {
             Sizes {
                 runs: 1,
                 command_agents: 20,
+                signout_agents: 30,
                 concurrency: 4,
                 requests: 300,
                 warmup: 50,
@@ -89,6 +90,7 @@ fn options() -> Result<Options, String> {
             Sizes {
                 runs: 3,
                 command_agents: 1000,
+                signout_agents: 15_000,
                 concurrency: 64,
                 requests: 40_000,
                 warmup: 4_000,
@@ -289,7 +291,8 @@ fn run() -> Result<bool, String> {
             Err(e) => prism_note = format!("Prism could not be installed: {e}"),
         }
     }
-    let max_agents = o.sizes.waiting.iter().copied().chain([o.sizes.command_agents]).max().unwrap_or(1);
+    let max_agents =
+        o.sizes.waiting.iter().copied().chain([o.sizes.command_agents + o.sizes.signout_agents]).max().unwrap_or(1);
     let cheap = work.join("directory-cheap.toml");
     let production = work.join("directory-production.toml");
     write_directory(&cheap, max_agents, &phc(Some(Params::new(8, 1, 1, None).map_err(|e| e.to_string())?))?)?;
@@ -347,10 +350,12 @@ fn run() -> Result<bool, String> {
                 match scenarios::command_cost(&ctx).await {
                     Ok(c) => {
                         eprintln!(
-                            "bench:   healthz {:.1} µs/req, toggle {:.1} µs/req, sign-out/in {:.1} µs/req (server CPU)",
+                            "bench:   server CPU µs/request: healthz {:.1}, toggle {:.1}, sign-out/in {:.1}, sign-in {:.1}, forced sign-out {:.1}",
                             c.health.cpu_us_per_request(),
                             c.toggle.cpu_us_per_request(),
-                            c.sign_out_in.cpu_us_per_request()
+                            c.sign_out_in.cpu_us_per_request(),
+                            c.sign_in.cpu_us_per_request(),
+                            c.sign_out.cpu_us_per_request()
                         );
                         results.command.push(c)
                     }
@@ -480,7 +485,13 @@ fn run() -> Result<bool, String> {
 fn smoke_verdict(r: &Results, md: &Path, svg: &Path) -> Result<bool, String> {
     let mut problems = r.errors.clone();
     for c in &r.command {
-        for (name, p) in [("healthz", &c.health), ("toggle", &c.toggle), ("sign-out/in", &c.sign_out_in)] {
+        for (name, p) in [
+            ("healthz", &c.health),
+            ("toggle", &c.toggle),
+            ("sign-out/in", &c.sign_out_in),
+            ("sign-in", &c.sign_in),
+            ("forced sign-out", &c.sign_out),
+        ] {
             if p.requests == 0 || p.failures > 0 || !p.cpu_us_per_request().is_finite() {
                 problems
                     .push(format!("{name}: {} requests, {} failures {:?}", p.requests, p.failures, p.first_failure));

@@ -21,6 +21,8 @@ pub struct Sizes {
     pub runs: usize,
     /// Scenario 1.
     pub command_agents: usize,
+    /// Scenario 1: further agents, each signed in once and forced out once.
+    pub signout_agents: usize,
     pub concurrency: usize,
     pub requests: u64,
     pub warmup: u64,
@@ -105,6 +107,9 @@ pub struct CommandRun {
     pub health: Phase,
     pub toggle: Phase,
     pub sign_out_in: Phase,
+    /// Sign-in alone (bench directory hashing) and forced sign-out alone.
+    pub sign_in: Phase,
+    pub sign_out: Phase,
 }
 
 pub async fn command_cost(ctx: &Ctx) -> Result<CommandRun, String> {
@@ -121,11 +126,19 @@ pub async fn command_cost(ctx: &Ctx) -> Result<CommandRun, String> {
     let (lanes, _) = load::run(pid, lanes, Op::Toggle, s.warmup, s.phase_limit).await;
     let (lanes, health) = load::run(pid, lanes, Op::Health, s.requests, s.phase_limit).await;
     let (lanes, toggle) = load::run(pid, lanes, Op::Toggle, s.requests, s.phase_limit).await;
-    let (_, sign_out_in) = load::run(pid, lanes, Op::SignOutIn, s.requests, s.phase_limit).await;
+    let (lanes, sign_out_in) = load::run(pid, lanes, Op::SignOutIn, s.requests, s.phase_limit).await;
+    // Each alone, on agents not used above: sign in once, then force out once.
+    let fresh: Vec<Agent> =
+        (0..s.signout_agents as u32).map(|i| Agent::new(101 + s.command_agents as u32 + i)).collect();
+    let conns: Vec<_> = lanes.into_iter().map(|l| l.conn).collect();
+    let (lanes, sign_in) = load::run(pid, load::lanes(conns, fresh), Op::SignIn, u64::MAX, s.phase_limit).await;
+    let (_, sign_out) = load::run(pid, lanes, Op::SignOut, u64::MAX, s.phase_limit).await;
     check(&health, "healthz")?;
     check(&toggle, "toggle")?;
     check(&sign_out_in, "sign-out/in")?;
-    Ok(CommandRun { health, toggle, sign_out_in })
+    check(&sign_in, "sign-in")?;
+    check(&sign_out, "forced sign-out")?;
+    Ok(CommandRun { health, toggle, sign_out_in, sign_in, sign_out })
 }
 
 // ----- 2 and 3. waiting agents: memory and wake-up ---------------------------

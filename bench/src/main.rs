@@ -40,6 +40,7 @@ USAGE: cargo run --release -p agentgateway-bench [-- OPTIONS]
   --only LIST           scenarios to run, comma-separated: command,waiting,signin,prism [all]
   --waiting LIST        numbers of waiting agents [1000,5000,10000,19000]
   --requests N          requests per load of scenario 1 [40000]
+  --wake-conns N        connections sending the forced sign-outs of scenario 2 [1]
   --no-prism            skip the Prism comparison
   --out DIR             where benchmarks.md and benchmarks.svg go [docs]
   --gateway-arg ARG     extra flag for the gateway (repeatable), e.g. --gateway-arg=--workers=1
@@ -120,6 +121,7 @@ fn options() -> Result<Options, String> {
             "--only" => o.only = value()?.split(',').map(str::to_owned).collect(),
             "--waiting" => o.sizes.waiting = parse_list(&value()?)?,
             "--requests" => o.sizes.requests = value()?.parse().map_err(|_| "--requests: not a number")?,
+            "--wake-conns" => o.sizes.wake_conns = value()?.parse().map_err(|_| "--wake-conns: not a number")?,
             "--no-prism" => o.prism = false,
             "--out" => o.out = Some(PathBuf::from(value()?)),
             "--gateway-arg" => o.gateway_args.push(value()?),
@@ -131,8 +133,10 @@ fn options() -> Result<Options, String> {
             other => return Err(format!("unknown option {other}\n\n{USAGE}")),
         }
     }
-    if o.sizes.runs == 0 || o.sizes.waiting.iter().any(|n| *n == 0 || *n > 19_500) {
-        return Err("--runs must be positive and each --waiting number 1..=19500 (open-file limit)".into());
+    if o.sizes.runs == 0 || o.sizes.wake_conns == 0 || o.sizes.waiting.iter().any(|n| *n == 0 || *n > 19_500) {
+        return Err(
+            "--runs and --wake-conns must be positive, each --waiting number 1..=19500 (open-file limit)".into()
+        );
     }
     Ok(o)
 }

@@ -325,6 +325,8 @@ pub fn write_markdown(path: &Path, section: &str) -> Result<(), String> {
     std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+const TARGET: RGBColor = RGBColor(230, 120, 0);
+
 /// Wake-up latency and memory per waiting agent against the number of agents.
 pub fn chart(path: &Path, waiting: &[(usize, Vec<WaitRun>)]) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| format!("chart {}: {e}", path.display());
@@ -351,16 +353,17 @@ pub fn chart(path: &Path, waiting: &[(usize, Vec<WaitRun>)]) -> Result<(), Strin
         .map_err(|e| err(&e))?;
     latency
         .configure_mesh()
+        .light_line_style(WHITE)
         .x_desc("waiting agents")
         .y_desc("ms")
         .x_label_formatter(&|x| format!("{x:.0}"))
         .draw()
         .map_err(|e| err(&e))?;
     latency
-        .draw_series(LineSeries::new([(0.0, 1.0), (max_n, 1.0)], BLACK.mix(0.4).stroke_width(1)))
+        .draw_series(DashedLineSeries::new([(0.0, 1.0), (max_n, 1.0)], 8, 5, TARGET.stroke_width(2)))
         .map_err(|e| err(&e))?
-        .label("target p99 ≤ 1 ms")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK.mix(0.4)));
+        .label("target: p99 ≤ 1 ms")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TARGET.stroke_width(2)));
     latency
         .draw_series(LineSeries::new(p99.clone(), RED.stroke_width(2)).point_size(3))
         .map_err(|e| err(&e))?
@@ -373,7 +376,7 @@ pub fn chart(path: &Path, waiting: &[(usize, Vec<WaitRun>)]) -> Result<(), Strin
         .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE));
     latency
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::MiddleRight)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK.mix(0.3))
         .draw()
@@ -388,21 +391,22 @@ pub fn chart(path: &Path, waiting: &[(usize, Vec<WaitRun>)]) -> Result<(), Strin
         .map_err(|e| err(&e))?;
     memory
         .configure_mesh()
+        .light_line_style(WHITE)
         .x_desc("waiting agents")
         .y_desc("KiB per agent")
         .x_label_formatter(&|x| format!("{x:.0}"))
         .draw()
         .map_err(|e| err(&e))?;
     memory
-        .draw_series(LineSeries::new([(0.0, 12.0), (max_n, 12.0)], BLACK.mix(0.4).stroke_width(1)))
+        .draw_series(DashedLineSeries::new([(0.0, 12.0), (max_n, 12.0)], 8, 5, TARGET.stroke_width(2)))
         .map_err(|e| err(&e))?
-        .label("target ≤ 12 KiB")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK.mix(0.4)));
+        .label("target: ≤ 12 KiB")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TARGET.stroke_width(2)));
     memory
-        .draw_series(LineSeries::new(kib.clone(), GREEN.stroke_width(2)).point_size(3))
+        .draw_series(LineSeries::new(kib.clone(), RGBColor(0, 140, 60).stroke_width(2)).point_size(3))
         .map_err(|e| err(&e))?
         .label("KiB per waiting agent")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], GREEN));
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RGBColor(0, 140, 60)));
     memory
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)

@@ -534,13 +534,13 @@ fn smoke_verdict(r: &Results, md: &Path, svg: &Path) -> Result<bool, String> {
     }
     if problems.is_empty() {
         println!("bench smoke: every scenario ran (Prism and 19,000 agents are skipped in smoke mode)");
-        println!("bench smoke: 1 passed, 0 failed");
+        println!("smoke: 1 passed, 0 failed");
         Ok(true)
     } else {
         for p in &problems {
             eprintln!("bench smoke: FAILED: {p}");
         }
-        println!("bench smoke: 0 passed, 1 failed");
+        println!("smoke: 0 passed, 1 failed");
         Ok(false)
     }
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod audit;
 pub mod domain;
 pub mod logging;
+pub mod memory;
 pub mod retcode;
 pub mod settings;
 pub mod store;

@@ -12,6 +12,8 @@ use env_filter::{Builder, Filter};
 use log::{Log, Metadata, Record};
 
 const QUEUE_LINES: usize = 65_536;
+/// How long the writer lets lines gather once woken.
+const BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
 
 enum Message {
     Line(String),
@@ -61,6 +63,14 @@ fn write_lines(receiver: Receiver<Message>) {
     // block any other writer to stderr (e.g. a start-up error message).
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
     while let Ok(first) = receiver.recv() {
+        // Let a burst gather before writing. While the writer sleeps or
+        // writes it is not parked on the queue, so a request that logs a line
+        // does not pay for waking it (a futex wake and a context switch, per
+        // line, measured at a fifth of the gateway's CPU under load). Lines
+        // reach the log at most BATCH_WAIT later.
+        if matches!(first, Message::Line(_)) {
+            std::thread::sleep(BATCH_WAIT);
+        }
         let mut next = Some(first);
         while let Some(message) = next {
             match message {

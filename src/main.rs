@@ -22,6 +22,8 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(message) => return fail(&message),
     };
+    // Before any other thread starts: arenas are made per thread on first use.
+    agentgateway::memory::limit_malloc_arenas(settings.malloc_arena_max);
     if let Err(message) = logging::init(&settings.log) {
         return fail(&message);
     }

@@ -109,6 +109,10 @@ pub struct Layer {
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish (whole seconds, rounded up) [default: 5000]
     #[arg(long, env = "AGW_SHUTDOWN_TIMEOUT_MS", value_name = "MS")]
     pub shutdown_timeout_ms: Option<u64>,
+    /// glibc malloc arenas (M_ARENA_MAX); 0 keeps glibc's default of 8 per CPU.
+    /// Fewer arenas keep less memory per waiting connection [default: 2]
+    #[arg(long, env = "AGW_MALLOC_ARENA_MAX", value_name = "N")]
+    pub malloc_arena_max: Option<usize>,
 }
 
 /// Where the metrics listener binds, if anywhere.
@@ -208,6 +212,7 @@ pub struct Settings {
     pub lockout_max_ms: u64,
     pub metrics_listen: MetricsListen,
     pub shutdown_timeout_ms: u64,
+    pub malloc_arena_max: usize,
 }
 
 impl Default for Settings {
@@ -245,6 +250,7 @@ impl Default for Settings {
             lockout_max_ms: 900_000,
             metrics_listen: MetricsListen::At(SocketAddr::from(([127, 0, 0, 1], 9464))),
             shutdown_timeout_ms: 5_000,
+            malloc_arena_max: 2,
         }
     }
 }
@@ -292,7 +298,8 @@ impl Settings {
                 lockout_ms,
                 lockout_max_ms,
                 metrics_listen,
-                shutdown_timeout_ms
+                shutdown_timeout_ms,
+                malloc_arena_max
             ],
             [directory]
         );
@@ -393,6 +400,7 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_LOCKOUT_MAX_MS",
     "AGW_METRICS_LISTEN",
     "AGW_SHUTDOWN_TIMEOUT_MS",
+    "AGW_MALLOC_ARENA_MAX",
 ];
 
 fn check_environment() -> Result<(), String> {

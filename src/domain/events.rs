@@ -187,6 +187,7 @@ impl EventQueue {
         while self.events.front().is_some_and(|e| e.seq <= seq) {
             self.events.pop_front();
         }
+        self.release_if_empty();
         Ok(())
     }
 
@@ -195,7 +196,17 @@ impl EventQueue {
         if keep {
             self.events.front().cloned()
         } else {
-            self.events.pop_front()
+            let event = self.events.pop_front();
+            self.release_if_empty();
+            event
+        }
+    }
+
+    /// An empty queue gives its storage back: most sessions wait with an
+    /// empty queue, and a kept `VecDeque` would hold a few hundred bytes each.
+    fn release_if_empty(&mut self) {
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            self.events = VecDeque::new();
         }
     }
 
@@ -240,6 +251,22 @@ mod tests {
         assert_eq!(q.next(false).map(|e| (e.seq, e.dropped)), Some((5, 0)));
         assert_eq!(q.dropped_total(), 3);
         assert_eq!((q.take_new_drops(), q.take_new_drops()), (3, 0));
+    }
+
+    #[test]
+    fn a_drained_queue_gives_its_storage_back() {
+        let mut q = EventQueue::new(10);
+        q.push(names::READY, agent(), Content::Null, 0);
+        q.push(names::READY, agent(), Content::Null, 0);
+        assert!(q.events.capacity() > 0);
+        q.next(false);
+        assert!(q.events.capacity() > 0, "not yet empty");
+        q.next(false);
+        assert_eq!(q.events.capacity(), 0);
+        q.push(names::READY, agent(), Content::Null, 0);
+        q.ack(3).unwrap();
+        assert_eq!((q.len(), q.events.capacity()), (0, 0));
+        assert_eq!(q.push(names::READY, agent(), Content::Null, 0), 4, "seq goes on");
     }
 
     #[test]

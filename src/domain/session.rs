@@ -163,8 +163,9 @@ impl Session {
 /// Everything the gateway holds for one work number.
 #[derive(Debug, Clone, Default)]
 pub struct AgentSlot {
-    /// The signed-in session, if any.
-    pub live: Option<Session>,
+    /// The signed-in session, if any. Boxed, so that the store's tables hold
+    /// small entries and only signed-in agents pay for a whole session.
+    pub live: Option<Box<Session>>,
     /// Sessions that ended but still hold final events for their last poll.
     pub ended: Vec<Session>,
 }
@@ -179,19 +180,19 @@ impl AgentSlot {
 
     /// The session (live or ended) that `guid` belongs to.
     pub fn by_guid(&mut self, guid: &str, now: u64) -> Option<(&mut Session, GuidMatch)> {
-        if let Some(found) = self.live.as_mut().and_then(|s| s.guids.check(guid, now).map(|m| (s, m))) {
+        if let Some(found) = self.live.as_deref_mut().and_then(|s| s.guids.check(guid, now).map(|m| (s, m))) {
             return Some(found);
         }
         self.ended.iter_mut().find_map(|s| s.guids.check(guid, now).map(|m| (s, m)))
     }
 
     pub fn by_id(&mut self, id: SessionId) -> Option<&mut Session> {
-        self.live.iter_mut().chain(self.ended.iter_mut()).find(|s| s.id == id)
+        self.live.as_deref_mut().into_iter().chain(self.ended.iter_mut()).find(|s| s.id == id)
     }
 
     /// The live session, if it is `id`.
     pub fn live_if(&mut self, id: SessionId) -> Option<&mut Session> {
-        self.live.as_mut().filter(|s| s.id == id)
+        self.live.as_deref_mut().filter(|s| s.id == id)
     }
 
     /// Moves the live session to the ended list; returns the id of an
@@ -199,12 +200,47 @@ impl AgentSlot {
     pub fn retire_live(&mut self) -> Option<SessionId> {
         let session = self.live.take()?;
         let evicted = (self.ended.len() >= MAX_ENDED_SESSIONS).then(|| self.ended.remove(0).id);
-        self.ended.push(session);
+        self.ended.push(*session);
         evicted
     }
 
     pub fn drop_expired(&mut self, now: u64) {
         self.ended.retain(|s| s.ended.as_ref().is_some_and(|e| now < e.linger_until));
+    }
+}
+
+/// A plain session for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub mod tests_support {
+    use super::*;
+
+    pub fn session(work_no: WorkNo) -> Session {
+        Session {
+            id: SessionId(u64::from(work_no.get())),
+            work_no,
+            guids: GuidSet::new(0, 0),
+            login_time: 0,
+            state: AgentState::Idle,
+            state_since: 0,
+            options: SessionOptions {
+                phone: None,
+                auto_answer: true,
+                auto_enter_idle: true,
+                release_phone: true,
+                agent_type: 4,
+                listen_status: false,
+                client_ip: "127.0.0.1".into(),
+                media_type: "TTF".into(),
+            },
+            skills: Vec::new(),
+            last_heartbeat: 0,
+            poll_until: 0,
+            poll_generation: 0,
+            acking: false,
+            rest_epoch: 0,
+            queue: EventQueue::new(10),
+            ended: None,
+        }
     }
 }
 

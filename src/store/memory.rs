@@ -52,6 +52,19 @@ impl AgentStore for MemoryStore {
         Ok(())
     }
 
+    async fn update_all(
+        &self,
+        f: &mut (dyn for<'s> FnMut(WorkNo, &'s mut AgentSlot) + Send),
+    ) -> Result<(), StoreError> {
+        for shard in &self.shards {
+            shard.lock().retain(|work_no, slot| {
+                f(*work_no, slot);
+                !slot.is_empty()
+            });
+        }
+        Ok(())
+    }
+
     async fn work_nos(&self) -> Result<Vec<WorkNo>, StoreError> {
         Ok(self.shards.iter().flat_map(|s| s.lock().keys().copied().collect::<Vec<_>>()).collect())
     }
@@ -92,5 +105,38 @@ impl AgentStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::WorkNo;
+
+    #[tokio::test]
+    async fn update_all_visits_every_slot_and_drops_emptied_ones() {
+        let store = MemoryStore::default();
+        let (a, b) = (WorkNo::new(101).unwrap(), WorkNo::new(165).unwrap());
+        let session = |work_no| {
+            let mut slot = AgentSlot::default();
+            slot.ended.push(crate::domain::session::tests_support::session(work_no));
+            slot
+        };
+        for wn in [a, b] {
+            store.update(wn, &mut |slot| *slot = session(wn)).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        store
+            .update_all(&mut |wn, slot| {
+                seen.push(wn);
+                if wn == a {
+                    slot.ended.clear();
+                }
+            })
+            .await
+            .unwrap();
+        seen.sort();
+        assert_eq!(seen, [a, b]);
+        assert_eq!(store.work_nos().await.unwrap(), [b]);
     }
 }

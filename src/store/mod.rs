@@ -41,6 +41,20 @@ pub trait AgentStore: Send + Sync + 'static {
     /// for longer than one slot takes to read.
     async fn inspect(&self, f: &mut (dyn for<'s> FnMut(&'s AgentSlot) + Send)) -> Result<(), StoreError>;
 
+    /// Runs `f` on every slot, one slot at a time, each with the exclusive
+    /// access of [`update`](Self::update) (housekeeping: the heartbeat
+    /// sweep). The default goes through `work_nos` and `update`; a store
+    /// can do it in fewer steps. The same retry rule as `update` applies.
+    async fn update_all(
+        &self,
+        f: &mut (dyn for<'s> FnMut(WorkNo, &'s mut AgentSlot) + Send),
+    ) -> Result<(), StoreError> {
+        for work_no in self.work_nos().await? {
+            self.update(work_no, &mut |slot| f(work_no, slot)).await?;
+        }
+        Ok(())
+    }
+
     /// The wake-up handle of a session, for long polls waiting on it.
     fn waker(&self, session: SessionId) -> Arc<Notify>;
 

@@ -36,8 +36,13 @@ impl Gateway {
                     *by_state.entry(live.state.code()).or_default() += 1;
                 }
                 snapshot.ended_sessions += slot.ended.len() as u64;
-                snapshot.events_queued +=
-                    slot.live.iter().chain(slot.ended.iter()).map(|s| s.queue.len() as u64).sum::<u64>();
+                snapshot.events_queued += slot
+                    .live
+                    .as_deref()
+                    .into_iter()
+                    .chain(slot.ended.iter())
+                    .map(|s| s.queue.len() as u64)
+                    .sum::<u64>();
             })
             .await?;
         snapshot.agents_by_state = by_state.into_iter().collect();
@@ -50,37 +55,34 @@ impl Gateway {
         let timeout = self.config().heartbeat_timeout_ms;
         let ending = Ending::system(SignOutReason::HEARTBEAT_TIMEOUT, "heartbeat-timeout");
         let name = self.directory().catalog().name_or_empty(Category::System, ending.reason);
-        let mut signed_out = 0;
-        for work_no in self.0.store.work_nos().await? {
-            let now = now_ms();
-            let (retired, expired) = self
-                .with_slot(work_no, |slot| {
+        let mut timed_out = Vec::new();
+        let mut expired = Vec::new();
+        // One pass over every slot (for the memory store: one lock per shard),
+        // not one store update per agent: the sweep runs every second.
+        self.0
+            .store
+            .update_all(&mut |work_no, slot| {
+                let now = now_ms();
+                if !slot.ended.is_empty() {
                     let before: Vec<SessionId> = slot.ended.iter().map(|s| s.id).collect();
                     slot.drop_expired(now);
-                    let expired: Vec<SessionId> =
-                        before.into_iter().filter(|id| !slot.ended.iter().any(|s| s.id == *id)).collect();
-                    let silent = slot.live.as_ref().is_some_and(|s| s.is_silent(now, timeout));
-                    let retired =
-                        if silent { end_live(slot, &ending, name.clone(), now, timeout) } else { Retired::default() };
-                    (retired, expired)
-                })
-                .await?;
-            for id in expired {
-                self.0.store.forget(id);
-            }
-            if retired.session.is_some() {
-                self.0.telemetry.signed_out(ending.reason);
-                self.clean_up(retired);
-                self.audit_system(
-                    "heartbeatTimeout",
-                    work_no,
-                    Some((Category::System, ending.reason)),
-                    Retcode::Success,
-                )
+                    expired.extend(before.into_iter().filter(|id| !slot.ended.iter().any(|s| s.id == *id)));
+                }
+                if slot.live.as_ref().is_some_and(|s| s.is_silent(now, timeout)) {
+                    timed_out.push((work_no, end_live(slot, &ending, name.clone(), now, timeout)));
+                }
+            })
+            .await?;
+        for id in expired {
+            self.0.store.forget(id);
+        }
+        let signed_out = timed_out.len();
+        for (work_no, retired) in timed_out {
+            self.0.telemetry.signed_out(ending.reason);
+            self.clean_up(retired);
+            self.audit_system("heartbeatTimeout", work_no, Some((Category::System, ending.reason)), Retcode::Success)
                 .await;
-                self.notify_inspectors(work_no, false).await;
-                signed_out += 1;
-            }
+            self.notify_inspectors(work_no, false).await;
         }
         self.forget_old_lockouts(now_ms());
         Ok(signed_out)

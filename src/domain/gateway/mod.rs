@@ -247,8 +247,13 @@ impl Gateway {
                 let result = f(slot);
                 // Counted from what the last run of the update left, so a
                 // store that retries an update never counts a drop twice.
-                let dropped: u64 =
-                    slot.live.iter_mut().chain(slot.ended.iter_mut()).map(|s| s.queue.take_new_drops()).sum();
+                let dropped: u64 = slot
+                    .live
+                    .as_deref_mut()
+                    .into_iter()
+                    .chain(slot.ended.iter_mut())
+                    .map(|s| s.queue.take_new_drops())
+                    .sum();
                 out = Some((result, dropped));
             })
             .await?;

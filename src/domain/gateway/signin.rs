@@ -72,7 +72,7 @@ impl Gateway {
                 }
                 retired = end_live(slot, &ending, name.clone(), now_ms(), linger);
             }
-            slot.live = Some(session.clone());
+            slot.live = Some(Box::new(session.clone()));
             Ok(retired)
         })
         .await?

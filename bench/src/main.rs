@@ -1,0 +1,546 @@
+//! agentgateway-bench: starts its own gateway on loopback HTTPS, drives it,
+//! and writes `docs/benchmarks.md` and `docs/benchmarks.svg`.
+//!
+//! ```text
+//! cargo run --release -p agentgateway-bench              # full run (about 10 minutes)
+//! cargo run -p agentgateway-bench -- --smoke             # seconds, tiny numbers; what CI runs
+//! ```
+//!
+//! Safety: load goes only to literal 127.0.0.1 targets ([`target::Target`]),
+//! inside a private network namespace when the kernel allows one.
+
+mod client;
+mod load;
+mod netns;
+mod procfs;
+mod report;
+mod scenarios;
+mod servers;
+mod stats;
+mod target;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use report::{Meta, Results};
+use scenarios::{Ctx, Sizes};
+
+const USAGE: &str = "\
+agentgateway-bench: benchmarks a gateway it starts itself on 127.0.0.1.
+
+USAGE: cargo run --release -p agentgateway-bench [-- OPTIONS]
+
+  --smoke               tiny numbers, debug gateway, no Prism, no 19,000; writes to target/bench-smoke/
+  --runs N              runs per figure [3]
+  --only LIST           scenarios to run, comma-separated: command,waiting,signin,prism [all]
+  --waiting LIST        numbers of waiting agents [1000,5000,10000,19000]
+  --requests N          requests per load of scenario 1 [40000]
+  --wake-conns N        connections sending the forced sign-outs of scenario 2 [1]
+  --no-prism            skip the Prism comparison
+  --out DIR             where benchmarks.md and benchmarks.svg go [docs]
+  --gateway-arg ARG     extra flag for the gateway (repeatable), e.g. --gateway-arg=--workers=1
+  --gateway-env K=V     extra environment variable for the gateway (repeatable; profiling)
+  --help
+";
+
+struct Options {
+    smoke: bool,
+    only: Vec<String>,
+    prism: bool,
+    out: Option<PathBuf>,
+    gateway_args: Vec<String>,
+    gateway_env: Vec<(String, String)>,
+    sizes: Sizes,
+}
+
+fn parse_list(text: &str) -> Result<Vec<usize>, String> {
+    text.split(',').map(|n| n.trim().parse::<usize>().map_err(|_| format!("not a number: {n}"))).collect()
+}
+
+fn options() -> Result<Options, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let mut o = Options {
+        smoke,
+        only: vec!["command".into(), "waiting".into(), "signin".into(), "prism".into()],
+        prism: !smoke,
+        out: None,
+        gateway_args: Vec::new(),
+        gateway_env: Vec::new(),
+        sizes: if smoke {
+            Sizes {
+                runs: 1,
+                command_agents: 20,
+                signout_agents: 30,
+                concurrency: 4,
+                requests: 300,
+                warmup: 50,
+                waiting: vec![20, 50],
+                wake_conns: 2,
+                signin_agents: 4,
+                signin_concurrency: 2,
+                prism_requests: 0,
+                phase_limit: Duration::from_secs(30),
+            }
+        } else {
+            Sizes {
+                runs: 3,
+                command_agents: 1000,
+                signout_agents: 15_000,
+                concurrency: 64,
+                requests: 40_000,
+                warmup: 4_000,
+                waiting: vec![1000, 5000, 10_000, 19_000],
+                wake_conns: 1,
+                signin_agents: 100,
+                signin_concurrency: 8,
+                prism_requests: 5_000,
+                phase_limit: Duration::from_secs(120),
+            }
+        },
+    };
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = || inline.clone().or_else(|| it.next()).ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--smoke" => {}
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            "--runs" => o.sizes.runs = value()?.parse().map_err(|_| "--runs: not a number")?,
+            "--only" => o.only = value()?.split(',').map(str::to_owned).collect(),
+            "--waiting" => o.sizes.waiting = parse_list(&value()?)?,
+            "--requests" => o.sizes.requests = value()?.parse().map_err(|_| "--requests: not a number")?,
+            "--wake-conns" => o.sizes.wake_conns = value()?.parse().map_err(|_| "--wake-conns: not a number")?,
+            "--no-prism" => o.prism = false,
+            "--out" => o.out = Some(PathBuf::from(value()?)),
+            "--gateway-arg" => o.gateway_args.push(value()?),
+            "--gateway-env" => {
+                let v = value()?;
+                let (k, v) = v.split_once('=').ok_or("--gateway-env needs KEY=VALUE")?;
+                o.gateway_env.push((k.to_owned(), v.to_owned()));
+            }
+            other => return Err(format!("unknown option {other}\n\n{USAGE}")),
+        }
+    }
+    if o.sizes.runs == 0 || o.sizes.wake_conns == 0 || o.sizes.waiting.iter().any(|n| *n == 0 || *n > 19_500) {
+        return Err(
+            "--runs and --wake-conns must be positive, each --waiting number 1..=19500 (open-file limit)".into()
+        );
+    }
+    Ok(o)
+}
+
+fn run_text(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn lock_version(root: &Path, name: &str) -> String {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{name}\"") {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return v.trim_end_matches('"').to_owned();
+            }
+        }
+    }
+    "?".into()
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU".into(), |(_, v)| v.trim().to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kib: f64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit fills the struct.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    format!(
+        "{model}, {cores} cores, {:.0} GiB RAM, {}, open-file limit {} per process; shared with other work",
+        mem_kib / 1024.0 / 1024.0,
+        run_text("uname", &["-sr"]),
+        limit.rlim_cur
+    )
+}
+
+fn phc(params: Option<Params>) -> Result<String, String> {
+    let salt = SaltString::generate(&mut rand_core::OsRng);
+    let argon = match params {
+        Some(p) => Argon2::new(Algorithm::Argon2id, Version::V0x13, p),
+        None => Argon2::default(),
+    };
+    argon.hash_password(load::PASSWORD.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+/// A directory of `count` agents (101, 102, …), all with the same hash;
+/// phone number = work number.
+fn write_directory(path: &Path, count: usize, hash: &str) -> Result<(), String> {
+    let mut text = String::from("[[skills]]\nid = 1\nname = \"Bench\"\n");
+    for i in 0..count {
+        let wn = 101 + i;
+        text.push_str(&format!(
+            "\n[[agents]]\nwork_no = {wn}\npassword_hash = \"{hash}\"\nphones = [\"{wn}\"]\nskills = [1]\n"
+        ));
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Builds the gateway (before entering the namespace: cargo may need the registry).
+fn build_gateway(root: &Path, release: bool) -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(root).args(["build", "--locked", "-p", "agentgateway", "--bin", "agentgateway"]);
+    if release {
+        command.arg("--release");
+    } else {
+        // The features `cargo test` builds the binary with: after the tests
+        // (as in CI) this is a no-op instead of a second build.
+        command.arg("--tests");
+    }
+    let status = command.status().map_err(|e| format!("cargo build: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build of the gateway failed ({status})"));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or(root.join("target"), PathBuf::from);
+    Ok(target.join(if release { "release" } else { "debug" }).join("agentgateway"))
+}
+
+/// Installs Prism into bench/node_modules if needed; returns its launcher.
+fn install_prism(root: &Path) -> Result<PathBuf, String> {
+    let dir = root.join("bench");
+    let bin = dir.join("node_modules/.bin/prism");
+    if !bin.exists() {
+        let verb = if dir.join("package-lock.json").exists() { "ci" } else { "install" };
+        eprintln!("bench: installing Prism with npm {verb} (once, into bench/node_modules)");
+        let status = Command::new("npm")
+            .current_dir(&dir)
+            .args([verb, "--no-audit", "--no-fund"])
+            .status()
+            .map_err(|e| format!("npm: {e}"))?;
+        if !status.success() || !bin.exists() {
+            return Err(format!("npm {verb} failed ({status})"));
+        }
+    }
+    Ok(bin)
+}
+
+fn prism_version(root: &Path) -> String {
+    let text =
+        std::fs::read_to_string(root.join("bench/node_modules/@stoplight/prism-cli/package.json")).unwrap_or_default();
+    let version = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("\"version\": \""))
+        .map(|v| v.trim_end_matches([',', '"']).to_owned())
+        .unwrap_or_else(|| "?".into());
+    format!("@stoplight/prism-cli {version} on Node.js {}", run_text("node", &["--version"]))
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            servers::stop_all_started();
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<bool, String> {
+    let o = options()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no repository root")?.to_path_buf();
+    let work = root.join("target").join(if o.smoke { "bench-smoke" } else { "bench" });
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let out = o.out.clone().unwrap_or_else(|| if o.smoke { work.clone() } else { root.join("docs") });
+    let wants = |s: &str| o.only.iter().any(|x| x == s);
+
+    // Everything that may need the network happens before the namespace.
+    let binary = build_gateway(&root, !o.smoke)?;
+    let mut prism_note = String::from("skipped (--no-prism or --smoke)");
+    let mut prism_bin = None;
+    if o.prism && wants("prism") {
+        match install_prism(&root) {
+            Ok(bin) => {
+                prism_note = prism_version(&root);
+                prism_bin = Some(bin);
+            }
+            Err(e) => prism_note = format!("Prism could not be installed: {e}"),
+        }
+    }
+    let max_agents =
+        o.sizes.waiting.iter().copied().chain([o.sizes.command_agents + o.sizes.signout_agents]).max().unwrap_or(1);
+    let cheap = work.join("directory-cheap.toml");
+    let production = work.join("directory-production.toml");
+    write_directory(&cheap, max_agents, &phc(Some(Params::new(8, 1, 1, None).map_err(|e| e.to_string())?))?)?;
+    write_directory(&production, o.sizes.signin_agents, &phc(None)?)?;
+
+    let network = match netns::enter_private() {
+        Ok(text) => text,
+        Err(why) => {
+            eprintln!("bench: no private network namespace ({why}); using the host's loopback");
+            format!("host loopback (no private namespace: {why})")
+        }
+    };
+    eprintln!("bench: {network}");
+    servers::stop_servers_on_signals();
+
+    // Bounded in time whatever happens.
+    let limit = if o.smoke { Duration::from_secs(120) } else { Duration::from_secs(45 * 60) };
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        eprintln!("bench: time limit {limit:?} reached; stopping the servers and exiting");
+        servers::stop_all_started();
+        std::process::exit(3);
+    });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let ctx = Ctx {
+        root: root.clone(),
+        binary: binary.clone(),
+        work: work.clone(),
+        tls: client::Tls::from_ca_file(&root.join("certs/ca.crt"))?,
+        sizes: o.sizes.clone(),
+        cheap_directory: cheap,
+        production_directory: production,
+        gateway_args: o.gateway_args.clone(),
+        gateway_env: o.gateway_env.clone(),
+        log_seq: AtomicUsize::new(0),
+    };
+    let mut results = Results {
+        meta: Meta::default(),
+        sizes: o.sizes.clone(),
+        command: Vec::new(),
+        waiting: Vec::new(),
+        signin: Vec::new(),
+        prism: Vec::new(),
+        errors: Vec::new(),
+    };
+    runtime.block_on(async {
+        for run in 0..o.sizes.runs {
+            if wants("command") {
+                eprintln!("bench: run {}: command cost", run + 1);
+                match scenarios::command_cost(&ctx).await {
+                    Ok(c) => {
+                        eprintln!(
+                            "bench:   server CPU µs/request: healthz {:.1}, toggle {:.1}, sign-out/in {:.1}, sign-in {:.1}, forced sign-out {:.1}",
+                            c.health.cpu_us_per_request(),
+                            c.toggle.cpu_us_per_request(),
+                            c.sign_out_in.cpu_us_per_request(),
+                            c.sign_in.cpu_us_per_request(),
+                            c.sign_out.cpu_us_per_request()
+                        );
+                        results.command.push(c)
+                    }
+                    Err(e) => results.errors.push(format!("command cost, run {}: {e}", run + 1)),
+                }
+            }
+            if wants("waiting") {
+                for &n in &o.sizes.waiting {
+                    eprintln!("bench: run {}: {n} waiting agents", run + 1);
+                    match scenarios::waiting(&ctx, n).await {
+                        Ok(w) => {
+                            eprintln!(
+                                "bench:   {:.1} KiB/agent (session {:.1}, connection {:.1}), wake-up p50 {:.0} µs p99 {:.0} µs max {:.0} µs, failures {}",
+                                w.kib_per_agent(),
+                                w.session_kib_per_agent(),
+                                w.connection_kib_per_agent(),
+                                w.wake(0.5),
+                                w.wake(0.99),
+                                w.wake(1.0),
+                                w.setup_failures + w.wake_failures
+                            );
+                            let slow: Vec<String> =
+                                w.slowest.iter().map(|(at, us)| format!("{us:.0}µs@{at:.0}ms")).collect();
+                            eprintln!(
+                                "bench:   stream {:.2} s; slowest wake-ups (µs @ ms into the stream): {}",
+                                w.stream_seconds,
+                                slow.join(" ")
+                            );
+                            match results.waiting.iter_mut().find(|(k, _)| *k == n) {
+                                Some((_, runs)) => runs.push(w),
+                                None => results.waiting.push((n, vec![w])),
+                            }
+                        }
+                        Err(e) => results.errors.push(format!("{n} waiting agents, run {}: {e}", run + 1)),
+                    }
+                }
+            }
+            if wants("signin") {
+                eprintln!("bench: run {}: sign-in with production hashing", run + 1);
+                match scenarios::production_signin(&ctx).await {
+                    Ok(p) => {
+                        eprintln!("bench:   {:.1} sign-ins/s, {:.2} ms CPU each", p.rps(), p.cpu_us_per_request() / 1000.0);
+                        results.signin.push(p)
+                    }
+                    Err(e) => results.errors.push(format!("sign-in, run {}: {e}", run + 1)),
+                }
+            }
+        }
+        if let Some(bin) = &prism_bin {
+            let openapi = root.join("openapi/openapi.json");
+            match servers::Server::prism(bin, &openapi, work.join("prism.log")) {
+                Ok(mut prism) => match prism.wait_ready(None, "/healthz", Duration::from_secs(90)).await {
+                    Ok(()) => {
+                        for run in 0..o.sizes.runs {
+                            eprintln!("bench: run {}: Prism", run + 1);
+                            match scenarios::prism(&ctx, &mut prism).await {
+                                Ok(p) => {
+                                    eprintln!("bench:   Prism {:.0} requests/s, {:.1} µs CPU each", p.rps(), p.cpu_us_per_request());
+                                    results.prism.push(p)
+                                }
+                                Err(e) => results.errors.push(format!("Prism, run {}: {e}", run + 1)),
+                            }
+                        }
+                    }
+                    Err(e) => results.errors.push(format!("Prism: {e}")),
+                },
+                Err(e) => results.errors.push(format!("Prism: {e}")),
+            }
+        }
+    });
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    results.meta = Meta {
+        date: run_text("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        command: format!(
+            "cargo run{} -p agentgateway-bench{}",
+            if o.smoke { "" } else { " --release" },
+            if args.is_empty() { String::new() } else { format!(" -- {}", args.join(" ")) }
+        ),
+        commit: {
+            let head = run_text("git", &["-C", &root.display().to_string(), "rev-parse", "--short", "HEAD"]);
+            let dirty = run_text("git", &["-C", &root.display().to_string(), "status", "--porcelain", "--untracked-files=no"]);
+            if dirty.is_empty() || dirty == "unknown" { head } else { format!("{head} with uncommitted changes") }
+        },
+        machine: machine(),
+        versions: format!(
+            "{}; agentgateway {}; actix-web {}, actix-http {}, rustls {} (ring), tokio {}; load generator: hyper {} + tokio-rustls {}",
+            run_text("rustc", &["--version"]),
+            lock_version(&root, "agentgateway"),
+            lock_version(&root, "actix-web"),
+            lock_version(&root, "actix-http"),
+            lock_version(&root, "rustls"),
+            lock_version(&root, "tokio"),
+            lock_version(&root, "hyper"),
+            lock_version(&root, "tokio-rustls"),
+        ),
+        network,
+        profile: if o.smoke { "debug".into() } else { "release".into() },
+        gateway_args: {
+            let mut a = vec!["--log info", "--poll-wait-ms 300000", "--heartbeat-timeout-ms 600000", "--directory <generated>"]
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>();
+            a.extend(o.gateway_args.iter().cloned());
+            a.join(" ")
+        },
+        prism: prism_note,
+    };
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let md = out.join("benchmarks.md");
+    let svg = out.join("benchmarks.svg");
+    report::write_markdown(&md, &report::markdown(&results, "benchmarks.svg"))?;
+    if !results.waiting.is_empty() {
+        report::chart(&svg, &results.waiting)?;
+    }
+    eprintln!("bench: wrote {} and {}", md.display(), svg.display());
+    for e in &results.errors {
+        eprintln!("bench: error: {e}");
+    }
+    if o.smoke {
+        return smoke_verdict(&results, &md, &svg);
+    }
+    Ok(results.errors.is_empty())
+}
+
+/// Smoke mode asserts that every scenario worked, not how fast.
+fn smoke_verdict(r: &Results, md: &Path, svg: &Path) -> Result<bool, String> {
+    let mut problems = r.errors.clone();
+    for c in &r.command {
+        for (name, p) in [
+            ("healthz", &c.health),
+            ("toggle", &c.toggle),
+            ("sign-out/in", &c.sign_out_in),
+            ("sign-in", &c.sign_in),
+            ("forced sign-out", &c.sign_out),
+        ] {
+            if p.requests == 0 || p.failures > 0 || !p.cpu_us_per_request().is_finite() {
+                problems
+                    .push(format!("{name}: {} requests, {} failures {:?}", p.requests, p.failures, p.first_failure));
+            }
+        }
+    }
+    if r.command.is_empty() {
+        problems.push("command cost did not run".into());
+    }
+    for (n, runs) in &r.waiting {
+        for w in runs {
+            if w.setup_failures + w.wake_failures > 0 || w.wake_us.len() != *n || w.rss_waiting_kib == 0 {
+                problems.push(format!(
+                    "{n} waiting: {} setup and {} wake failures ({:?} {:?}), {} wake-ups measured",
+                    w.setup_failures,
+                    w.wake_failures,
+                    w.first_setup_failure,
+                    w.first_wake_failure,
+                    w.wake_us.len()
+                ));
+            }
+        }
+    }
+    if r.waiting.len() != r.sizes.waiting.len() {
+        problems.push("not every waiting size ran".into());
+    }
+    if r.signin.is_empty() || r.signin.iter().any(|p| p.failures > 0 || p.requests != r.sizes.signin_agents as u64) {
+        problems.push("production sign-in did not work".into());
+    }
+    let text = std::fs::read_to_string(md).unwrap_or_default();
+    if !text.contains(report::START) || !text.contains("### 1. Command cost") {
+        problems.push(format!("{} lacks the results", md.display()));
+    }
+    if !std::fs::read_to_string(svg).unwrap_or_default().contains("<svg") {
+        problems.push(format!("{} is not an SVG", svg.display()));
+    }
+    if problems.is_empty() {
+        println!("bench smoke: every scenario ran (Prism and 19,000 agents are skipped in smoke mode)");
+        println!("smoke: 1 passed, 0 failed");
+        Ok(true)
+    } else {
+        for p in &problems {
+            eprintln!("bench smoke: FAILED: {p}");
+        }
+        println!("smoke: 0 passed, 1 failed");
+        Ok(false)
+    }
+}

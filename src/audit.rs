@@ -14,6 +14,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -88,26 +89,60 @@ struct Pending {
     done: oneshot::Sender<Result<(), AuditError>>,
 }
 
+/// How the audit log writes.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditOptions {
+    /// `fdatasync` each batch before answering.
+    pub sync: bool,
+    /// Recent records kept in memory for queries.
+    pub keep: usize,
+    /// How long a woken writer lets a batch gather.
+    pub gather: Duration,
+}
+
 /// The running audit log.
 pub struct AuditLog {
     sender: mpsc::Sender<Pending>,
-    recent: Arc<Mutex<VecDeque<Arc<Record>>>>,
+    recent: Recent,
     healthy: Arc<AtomicBool>,
     path: PathBuf,
 }
 
+/// The newest records' lines, for queries. Lines, not parsed records: a
+/// line is one allocation, a `Record` a dozen.
+type Recent = Arc<Mutex<VecDeque<Box<str>>>>;
+
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(DIGITS[usize::from(b >> 4)] as char);
+        text.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    text
 }
 
-/// The stored line of a record, computing its hash.
-fn seal(seq: u64, time_ms: u64, entry: Entry, prev: String) -> (Record, String) {
-    let mut record = Record { seq, time: rfc3339(time_ms), time_ms, entry, prev, hash: String::new() };
-    let unsealed = serde_json::to_string(&record).expect("records serialise");
-    let body = unsealed.strip_suffix(",\"hash\":\"\"}").expect("hash is the last field");
-    record.hash = hex(&Sha256::digest(format!("{body}}}").as_bytes()));
-    let line = format!("{body},\"hash\":\"{}\"}}\n", record.hash);
-    (record, line)
+/// A record as it is written, borrowing its entry (no copy).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Sealing<'a> {
+    seq: u64,
+    time: &'a str,
+    time_ms: u64,
+    #[serde(flatten)]
+    entry: &'a Entry,
+    prev: &'a str,
+}
+
+/// Seals one record: its hash and its stored line (without the newline).
+fn seal(seq: u64, time: &str, time_ms: u64, entry: &Entry, prev: &str) -> (String, String) {
+    let mut line = serde_json::to_string(&Sealing { seq, time, time_ms, entry, prev }).expect("records serialise");
+    let hash = hex(&Sha256::digest(line.as_bytes()));
+    line.pop();
+    line.push_str(",\"hash\":\"");
+    line.push_str(&hash);
+    line.push_str("\"}");
+    (hash, line)
 }
 
 /// Recomputes a stored line's hash; `None` if the line is not a record.
@@ -119,7 +154,7 @@ fn line_hash(line: &str) -> Option<String> {
 struct Tail {
     seq: u64,
     hash: String,
-    recent: VecDeque<Arc<Record>>,
+    recent: VecDeque<Box<str>>,
 }
 
 fn read_tail(path: &Path, keep: usize) -> Result<Tail, String> {
@@ -143,9 +178,14 @@ fn read_tail(path: &Path, keep: usize) -> Result<Tail, String> {
         if tail.recent.len() == keep {
             tail.recent.pop_front();
         }
-        tail.recent.push_back(Arc::new(record));
+        tail.recent.push_back(line.into_boxed_str());
     }
     Ok(tail)
+}
+
+fn file_identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
 }
 
 fn head_path(path: &Path) -> PathBuf {
@@ -157,7 +197,8 @@ fn head_path(path: &Path) -> PathBuf {
 impl AuditLog {
     /// Opens (or creates) the log at `path` and continues its chain.
     /// `keep` recent records stay in memory for queries.
-    pub fn open(path: &Path, sync: bool, keep: usize) -> Result<AuditLog, String> {
+    pub fn open(path: &Path, options: AuditOptions) -> Result<AuditLog, String> {
+        let AuditOptions { sync, keep, gather } = options;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("audit directory {}: {e}", dir.display()))?;
         }
@@ -170,9 +211,18 @@ impl AuditLog {
         let (sender, receiver) = mpsc::channel(65_536);
         let recent = Arc::new(Mutex::new(tail.recent));
         let healthy = Arc::new(AtomicBool::new(true));
+        let identity = file_identity(&file.metadata().map_err(|e| format!("audit file {}: {e}", path.display()))?);
         let writer = Writer {
             file,
-            head: head_path(path),
+            path: path.to_owned(),
+            identity,
+            head: OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(false)
+                .open(head_path(path))
+                .map_err(|e| format!("audit head {}: {e}", head_path(path).display()))?,
+            gather,
             sync,
             seq: tail.seq,
             hash: tail.hash,
@@ -203,27 +253,40 @@ impl AuditLog {
         &self.path
     }
 
-    /// Recent records, newest first, that pass `keep`.
+    /// Recent records, newest first, that pass `keep`, and how many did.
     pub fn newest_first(
         &self,
         mut keep: impl FnMut(&Record) -> bool,
         skip: usize,
         take: usize,
-    ) -> (Vec<Arc<Record>>, usize) {
-        let recent = self.recent.lock();
-        let matching: Vec<&Arc<Record>> = recent.iter().rev().filter(|r| keep(r)).collect();
-        let total = matching.len();
-        (matching.into_iter().skip(skip).take(take).cloned().collect(), total)
+    ) -> (Vec<Record>, usize) {
+        let lines: Vec<Box<str>> = self.recent.lock().iter().rev().cloned().collect();
+        let mut total = 0;
+        let mut page = Vec::new();
+        for record in lines.iter().filter_map(|line| serde_json::from_str::<Record>(line).ok()) {
+            if keep(&record) {
+                if total >= skip && page.len() < take {
+                    page.push(record);
+                }
+                total += 1;
+            }
+        }
+        (page, total)
     }
 }
 
 struct Writer {
     file: File,
-    head: PathBuf,
+    /// Where the file should be, and which file (device, inode) it is.
+    path: PathBuf,
+    identity: (u64, u64),
+    /// The `.head` sidecar, kept open and overwritten in place.
+    head: File,
+    gather: Duration,
     sync: bool,
     seq: u64,
     hash: String,
-    recent: Arc<Mutex<VecDeque<Arc<Record>>>>,
+    recent: Recent,
     keep: usize,
     healthy: Arc<AtomicBool>,
 }
@@ -231,6 +294,11 @@ struct Writer {
 impl Writer {
     fn run(mut self, mut receiver: mpsc::Receiver<Pending>) {
         while let Some(first) = receiver.blocking_recv() {
+            // Let a batch gather for a moment: one wake-up, one write and
+            // one sync then serve many commands instead of one each.
+            if !self.gather.is_zero() {
+                std::thread::sleep(self.gather);
+            }
             let mut batch = vec![first];
             while let Ok(more) = receiver.try_recv() {
                 batch.push(more);
@@ -260,30 +328,40 @@ impl Writer {
     }
 
     fn write(&mut self, batch: &mut [Pending]) -> Result<(), AuditError> {
+        // Records written to a file that was removed or replaced would be
+        // lost from the trail everyone reads: fail instead.
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if file_identity(&meta) == self.identity => {}
+            _ => return Err(AuditError(format!("{} was removed or replaced", self.path.display()))),
+        }
         let now = now_ms();
+        let time = rfc3339(now);
         let (mut seq, mut hash) = (self.seq, self.hash.clone());
         let mut text = String::new();
-        let mut records = Vec::with_capacity(batch.len());
+        let mut lines = Vec::with_capacity(batch.len());
         for pending in batch.iter() {
             seq += 1;
-            let (record, line) = seal(seq, now, pending.entry.clone(), hash);
-            hash = record.hash.clone();
+            let (sealed, line) = seal(seq, &time, now, &pending.entry, &hash);
+            hash = sealed;
             text.push_str(&line);
-            records.push(Arc::new(record));
+            text.push('\n');
+            lines.push(line.into_boxed_str());
         }
         let io = |e: std::io::Error| AuditError(e.to_string());
         self.file.write_all(text.as_bytes()).map_err(io)?;
         if self.sync {
             self.file.sync_data().map_err(io)?;
         }
-        std::fs::write(&self.head, format!("{{\"seq\":{seq},\"hash\":\"{hash}\"}}\n")).map_err(io)?;
+        // Fixed width, so each write covers the one before: one syscall.
+        let head = format!("{{\"seq\":{seq:>20},\"hash\":\"{hash}\"}}\n");
+        std::os::unix::fs::FileExt::write_all_at(&self.head, head.as_bytes(), 0).map_err(io)?;
         (self.seq, self.hash) = (seq, hash);
         let mut recent = self.recent.lock();
-        for record in records {
+        for line in lines {
             if recent.len() == self.keep {
                 recent.pop_front();
             }
-            recent.push_back(record);
+            recent.push_back(line);
         }
         Ok(())
     }
@@ -395,7 +473,7 @@ mod tests {
     }
 
     async fn write(path: &Path, actions: &[&str]) {
-        let log = AuditLog::open(path, false, 100).unwrap();
+        let log = AuditLog::open(path, AuditOptions { sync: false, keep: 100, gather: Duration::ZERO }).unwrap();
         for action in actions {
             log.append(entry(action)).await.unwrap();
         }
@@ -413,7 +491,7 @@ mod tests {
         write(&path, &["login", "sayBusy"]).await;
         write(&path, &["logout"]).await;
         assert_eq!(verify(&path).unwrap(), Finding::Intact { records: 3, head: true });
-        let reopened = AuditLog::open(&path, false, 2).unwrap();
+        let reopened = AuditLog::open(&path, AuditOptions { sync: false, keep: 2, gather: Duration::ZERO }).unwrap();
         let (newest, total) = reopened.newest_first(|_| true, 0, 10);
         assert_eq!((newest[0].entry.action.as_str(), total), ("logout", 2));
     }

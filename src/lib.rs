@@ -25,7 +25,7 @@ use actix_web::HttpServer;
 
 use api::body::BodyLimits;
 use api::{AppData, HeaderLimit};
-use audit::AuditLog;
+use audit::{AuditLog, AuditOptions};
 use domain::directory::{Directory, DEMO_DIRECTORY};
 use domain::session::GuidPolicy;
 use domain::{Gateway, GatewayConfig, LockoutPolicy};
@@ -69,7 +69,14 @@ impl Application {
         settings.validate()?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         let tls = tls::server_config(&settings.tls_cert, &settings.tls_key, address, settings.allow_dev_cert)?;
-        let audit = AuditLog::open(&settings.audit_file, settings.audit_sync, settings.audit_memory)?;
+        let audit = AuditLog::open(
+            &settings.audit_file,
+            AuditOptions {
+                sync: settings.audit_sync,
+                keep: settings.audit_memory,
+                gather: Duration::from_millis(settings.audit_gather_ms),
+            },
+        )?;
         let store = Arc::new(MemoryStore::default());
         let directory = load_directory(&settings)?;
         let gateway = Gateway::new(gateway_config(&settings), directory, store, Arc::new(audit), Telemetry::new());

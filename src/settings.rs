@@ -88,9 +88,12 @@ pub struct Layer {
     /// fdatasync the audit trail before answering (group commit) [default: true]
     #[arg(long, env = "AGW_AUDIT_SYNC", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub audit_sync: Option<bool>,
-    /// Recent audit records kept in memory for the audit query [default: 100000]
+    /// Recent audit records kept in memory for the audit query [default: 20000]
     #[arg(long, env = "AGW_AUDIT_MEMORY", value_name = "N")]
     pub audit_memory: Option<usize>,
+    /// How long the audit writer lets a batch gather once woken; 0 writes at once [default: 2]
+    #[arg(long, env = "AGW_AUDIT_GATHER_MS", value_name = "MS")]
+    pub audit_gather_ms: Option<u64>,
     /// Refuse reason codes that the catalog does not name [default: false]
     #[arg(long, env = "AGW_STRICT_REASONS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub strict_reasons: Option<bool>,
@@ -206,6 +209,7 @@ pub struct Settings {
     pub audit_file: PathBuf,
     pub audit_sync: bool,
     pub audit_memory: usize,
+    pub audit_gather_ms: u64,
     pub strict_reasons: bool,
     pub lockout_attempts: u32,
     pub lockout_ms: u64,
@@ -243,7 +247,8 @@ impl Default for Settings {
             log: "info".into(),
             audit_file: PathBuf::from("data/audit.jsonl"),
             audit_sync: true,
-            audit_memory: 100_000,
+            audit_memory: 20_000,
+            audit_gather_ms: 2,
             strict_reasons: false,
             lockout_attempts: 5,
             lockout_ms: 60_000,
@@ -293,6 +298,7 @@ impl Settings {
                 audit_file,
                 audit_sync,
                 audit_memory,
+                audit_gather_ms,
                 strict_reasons,
                 lockout_attempts,
                 lockout_ms,
@@ -394,6 +400,7 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_AUDIT_FILE",
     "AGW_AUDIT_SYNC",
     "AGW_AUDIT_MEMORY",
+    "AGW_AUDIT_GATHER_MS",
     "AGW_STRICT_REASONS",
     "AGW_LOCKOUT_ATTEMPTS",
     "AGW_LOCKOUT_MS",

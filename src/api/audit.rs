@@ -15,12 +15,19 @@ use crate::domain::Gateway;
 use crate::retcode::Retcode;
 
 /// A request's id: in the audit record and the `X-Request-Id` header.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+/// Kept as 16 bytes and written out only where it is used.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestId(uuid::Uuid);
 
 impl RequestId {
     pub fn new() -> RequestId {
-        RequestId(uuid::Uuid::new_v4().simple().to_string())
+        RequestId(uuid::Uuid::new_v4())
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.simple().fmt(f)
     }
 }
 

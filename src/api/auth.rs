@@ -70,7 +70,10 @@ fn authenticate(req: &HttpRequest, admit: Admit) -> Authenticating<Caller> {
             Admit::LiveOrEnded => gateway.authenticate(work_no, &guid, true).await?,
             Admit::Operator => gateway.authenticate_operator(work_no, &guid).await?,
         };
-        note_acting(&req, &caller);
+        // Only commands are audited; a poll need not carry this.
+        if req.method() != actix_web::http::Method::GET {
+            note_acting(&req, &caller);
+        }
         Ok(caller)
     })
 }

@@ -9,7 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{ConnectionType, Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
-use actix_web::{web, HttpMessage, ResponseError};
+use actix_web::{web, ResponseError};
 
 use super::audit::{self, RequestId};
 use super::envelope::Outcome;
@@ -37,8 +37,6 @@ pub async fn call_log(
     let started = Instant::now();
     let gateway = req.app_data::<web::Data<Gateway>>().cloned();
     let _in_flight = gateway.as_ref().map(|g| g.telemetry().request_started());
-    let request_id = RequestId::new();
-    req.extensions_mut().insert(request_id.clone());
     let refused = refusal(&req);
     let served = refused.is_none();
     let mut response = match refused {
@@ -49,10 +47,15 @@ pub async fn call_log(
         None => next.call(req).await?.map_body(|_, body| body.boxed()).map_into_right_body(),
     };
     let (name, retcode) = outcome(&response);
+    // Made now, not on arrival: a waiting poll need not hold it.
+    let request_id = RequestId::new().to_string();
     if served && audit::is_audited(response.request().method(), name) {
-        record(&response, name, retcode, &request_id).await;
+        // Boxed: the recording state then exists only while a command is
+        // recorded, not for the life of every request (a long poll waits
+        // for many seconds).
+        Box::pin(record(&response, name, retcode, &request_id)).await;
     }
-    if let Ok(value) = HeaderValue::from_str(&request_id.0) {
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     if let Some(gateway) = &gateway {
@@ -98,10 +101,10 @@ fn outcome<B>(response: &ServiceResponse<B>) -> (&'static str, Option<Retcode>) 
     (name, response.response().extensions().get::<Outcome>().map(|o| o.0))
 }
 
-async fn record<B>(response: &ServiceResponse<B>, name: &str, retcode: Option<Retcode>, request_id: &RequestId) {
+async fn record<B>(response: &ServiceResponse<B>, name: &str, retcode: Option<Retcode>, request_id: &str) {
     let Some(gateway) = response.request().app_data::<web::Data<Gateway>>().cloned() else { return };
     let code = retcode.unwrap_or(Retcode::MessageError);
-    for entry in audit::entries(response, name, code, &request_id.0) {
+    for entry in audit::entries(response, name, code, request_id) {
         if let Err(e) = gateway.audit().append(entry).await {
             log::error!("{e}");
         }

@@ -292,7 +292,6 @@ async fn query_audit(gateway: web::Data<Gateway>, inspector: SignedIn, query: we
             && (from..to).contains(&r.time_ms)
     };
     let (records, total) = gateway.audit_records(&inspector.0, filter, (page - 1) * size as usize, size as usize)?;
-    let result =
-        AuditPage { total, page, size: size as usize, records: records.iter().map(|r| (**r).clone()).collect() };
+    let result = AuditPage { total, page, size: size as usize, records };
     Ok(success(&AuditResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
 }

@@ -406,7 +406,8 @@ mod tests {
         };
         let directory = Directory::parse(DEMO_DIRECTORY).unwrap();
         let file = std::env::temp_dir().join(format!("agw-gateway-unit-{}", std::process::id())).join("audit.jsonl");
-        let audit = Arc::new(AuditLog::open(&file, false, 10).unwrap());
+        let options = crate::audit::AuditOptions { sync: false, keep: 10, gather: Duration::ZERO };
+        let audit = Arc::new(AuditLog::open(&file, options).unwrap());
         Gateway::new(config, directory, Arc::new(MemoryStore::default()), audit, Telemetry::new())
     }
 

@@ -316,7 +316,7 @@ impl Gateway {
         mut keep: impl FnMut(&crate::audit::Record) -> bool,
         skip: usize,
         take: usize,
-    ) -> Result<(Vec<Arc<crate::audit::Record>>, usize), Failure> {
+    ) -> Result<(Vec<crate::audit::Record>, usize), Failure> {
         self.require_inspector(inspector, Retcode::NoRight)?;
         let directory = self.directory();
         let in_scope = |r: &crate::audit::Record| {

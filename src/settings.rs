@@ -91,7 +91,7 @@ pub struct Layer {
     /// Recent audit records kept in memory for the audit query [default: 20000]
     #[arg(long, env = "AGW_AUDIT_MEMORY", value_name = "N")]
     pub audit_memory: Option<usize>,
-    /// How long the audit writer lets a batch gather once woken; 0 writes at once [default: 2]
+    /// How long the audit writer lets a batch gather once woken; 0 writes what is waiting at once [default: 0]
     #[arg(long, env = "AGW_AUDIT_GATHER_MS", value_name = "MS")]
     pub audit_gather_ms: Option<u64>,
     /// Refuse reason codes that the catalog does not name [default: false]
@@ -248,7 +248,7 @@ impl Default for Settings {
             audit_file: PathBuf::from("data/audit.jsonl"),
             audit_sync: true,
             audit_memory: 20_000,
-            audit_gather_ms: 2,
+            audit_gather_ms: 0,
             strict_reasons: false,
             lockout_attempts: 5,
             lockout_ms: 60_000,

@@ -110,7 +110,7 @@ pub struct AuditLog {
 
 /// The newest records' lines, for queries. Lines, not parsed records: a
 /// line is one allocation, a `Record` a dozen.
-type Recent = Arc<Mutex<VecDeque<Box<str>>>>;
+type Recent = Arc<Mutex<VecDeque<Arc<str>>>>;
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -154,7 +154,7 @@ fn line_hash(line: &str) -> Option<String> {
 struct Tail {
     seq: u64,
     hash: String,
-    recent: VecDeque<Box<str>>,
+    recent: VecDeque<Arc<str>>,
 }
 
 fn read_tail(path: &Path, keep: usize) -> Result<Tail, String> {
@@ -178,7 +178,7 @@ fn read_tail(path: &Path, keep: usize) -> Result<Tail, String> {
         if tail.recent.len() == keep {
             tail.recent.pop_front();
         }
-        tail.recent.push_back(line.into_boxed_str());
+        tail.recent.push_back(Arc::from(line));
     }
     Ok(tail)
 }
@@ -260,7 +260,8 @@ impl AuditLog {
         skip: usize,
         take: usize,
     ) -> (Vec<Record>, usize) {
-        let lines: Vec<Box<str>> = self.recent.lock().iter().rev().cloned().collect();
+        // Reference counts only: the writer is held up for a copy of pointers.
+        let lines: Vec<Arc<str>> = self.recent.lock().iter().rev().cloned().collect();
         let mut total = 0;
         let mut page = Vec::new();
         for record in lines.iter().filter_map(|line| serde_json::from_str::<Record>(line).ok()) {
@@ -345,7 +346,7 @@ impl Writer {
             hash = sealed;
             text.push_str(&line);
             text.push('\n');
-            lines.push(line.into_boxed_str());
+            lines.push(Arc::from(line));
         }
         let io = |e: std::io::Error| AuditError(e.to_string());
         self.file.write_all(text.as_bytes()).map_err(io)?;

@@ -10,6 +10,7 @@ use actix_web::{web, HttpMessage, HttpRequest};
 use super::auth::Acting;
 use super::qualitycontrol::BulkOutcomes;
 use crate::audit::{Actor, Entry};
+use crate::domain::params::{BusyReason, RestCause, SignOutReason};
 use crate::domain::reasons::Category;
 use crate::domain::Gateway;
 use crate::retcode::Retcode;
@@ -36,25 +37,28 @@ pub fn is_audited(method: &Method, operation: &str) -> bool {
     method != Method::GET && operation != "handShake" && operation != "unknown"
 }
 
-/// A client-sent reason code; values outside 0–255 were refused and name nothing.
-fn segment(req: &HttpRequest, name: &str) -> Option<u16> {
-    req.match_info().get(name).and_then(|v| v.parse().ok()).filter(|r| *r <= 255)
+/// A path segment, parsed by the domain's own parser for that parameter;
+/// a value the command refused names no reason.
+fn segment<T>(req: &HttpRequest, name: &str, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+    req.match_info().get(name).and_then(parse)
 }
 
 /// The reason a command carried, by operation.
 fn reason_of(req: &HttpRequest, operation: &str) -> Option<(Category, u16)> {
+    let rest = |text: &str| RestCause::parse(text).map(|c| (Category::Rest, u16::from(c.code())));
     match operation {
-        "forceLogoutWithReason" => segment(req, "reason").map(|r| (Category::Signout, r)),
-        "logout" | "forceLogout" => Some((Category::Signout, 258)),
-        "forceLogOutAgent" => Some((Category::Signout, 257)),
-        "forceBusy" => Some((Category::Busy, 3)),
-        "forceRest" => segment(req, "reason").map(|r| (Category::Rest, r)),
-        "rest" => segment(req, "restcause").map(|r| (Category::Rest, r)),
+        "forceLogoutWithReason" => {
+            segment(req, "reason", SignOutReason::parse_client).map(|r| (Category::Signout, r.code()))
+        }
+        "logout" | "forceLogout" => Some((Category::Signout, SignOutReason::NORMAL.code())),
+        "forceLogOutAgent" => Some((Category::Signout, SignOutReason::BY_INSPECTOR.code())),
+        "forceBusy" => Some((Category::Busy, BusyReason::BY_INSPECTOR.code())),
+        "forceRest" => segment(req, "reason", rest),
+        "rest" => segment(req, "restcause", rest),
         "sayBusy" => {
             let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string()).ok()?;
-            let reason =
-                query.get("reason").map_or(Some(0), |r| if r.is_empty() { Some(0) } else { r.parse().ok() })?;
-            Some((Category::Busy, reason))
+            let reason = BusyReason::parse_client(query.get("reason").map_or("", String::as_str))?;
+            Some((Category::Busy, reason.code()))
         }
         _ => None,
     }

@@ -20,6 +20,27 @@ pub enum Category {
     System,
 }
 
+impl Category {
+    /// Sign-out codes above 255 are the system's, not a client's.
+    pub fn of(self, code: u16) -> Category {
+        if self == Category::Signout && code > 255 {
+            Category::System
+        } else {
+            self
+        }
+    }
+
+    /// The wire name: `signout`, `busy`, `rest` or `system`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Signout => "signout",
+            Category::Busy => "busy",
+            Category::Rest => "rest",
+            Category::System => "system",
+        }
+    }
+}
+
 /// One catalog entry.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReasonCode {
@@ -88,8 +109,7 @@ impl Catalog {
 
     /// The name of a code; sign-out codes above 255 are system reasons.
     pub fn name(&self, category: Category, code: u16) -> Option<&str> {
-        let category = if category == Category::Signout && code > 255 { Category::System } else { category };
-        self.names.get(&(category, code)).map(String::as_str)
+        self.names.get(&(category.of(code), code)).map(String::as_str)
     }
 
     /// The name, or `""` when the code has none.

@@ -205,12 +205,9 @@ impl Gateway {
 
     /// A reason as the audit trail records it.
     pub fn audit_reason(&self, category: Category, code: u16) -> AuditReason {
-        let category = if category == Category::Signout && code > 255 { Category::System } else { category };
-        AuditReason {
-            code,
-            category: format!("{category:?}").to_lowercase(),
-            name: self.directory().catalog().name_or_empty(category, code),
-        }
+        let category = category.of(code);
+        let name = self.directory().catalog().name_or_empty(category, code);
+        AuditReason { code, category: category.as_str().to_owned(), name }
     }
 
     /// In strict mode, refuses codes the catalog does not name.

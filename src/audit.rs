@@ -2,29 +2,36 @@
 //! carries the SHA-256 of the record before it, so that an edited, removed
 //! or reordered record is found by [`verify`].
 //!
-//! Records are written by one writer thread that batches whatever is
-//! waiting into one write and one `fdatasync` (group commit): a command is
-//! answered only after its record is on disk, yet many commands share the
-//! cost of one sync. A sidecar `<file>.head` holds the last record's number
-//! and hash, so truncating the file's tail is found too.
+//! A command's record is serialised on the thread that served it, into a
+//! batch shared by every command that thread finishes in the same turn of
+//! its event loop; the batch goes to the writer thread as one message and
+//! comes back as one wake-up. The writer chains and writes whatever batches
+//! are waiting with one write and one `fdatasync` (group commit): a command
+//! is answered only after its record is on disk, yet many commands share
+//! the cost of one sync and one hand-off. A sidecar `<file>.head` holds the
+//! last record's number and hash, so truncating the file's tail is found too.
+//! Queries read the file itself, newest record first.
 
-use std::collections::VecDeque;
+use std::cell::RefCell;
+use std::fmt::Display;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::domain::{now_ms, rfc3339};
 
 /// Hash of the (absent) record before the first.
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const GENESIS: [u8; 64] = [b'0'; 64];
 
 /// Who did it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -46,7 +53,7 @@ pub struct AuditReason {
     pub name: String,
 }
 
-/// What to record; the log adds the number, time and chain.
+/// What a record says, as read back; the log adds the number, time and chain.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
@@ -59,6 +66,47 @@ pub struct Entry {
     /// Outcome retcode (`"0"` = success).
     pub retcode: String,
     pub request_id: String,
+}
+
+/// Text written as a JSON string straight from its `Display`: a work
+/// number or an address needs no `String` of its own.
+#[derive(Clone, Copy)]
+pub struct Shown<'a>(pub &'a (dyn Display + Sync));
+
+impl Serialize for Shown<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self.0)
+    }
+}
+
+/// [`Actor`] as it is written, borrowing its parts.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorRef<'a> {
+    pub work_no: Shown<'a>,
+    pub role: &'a str,
+    pub ip: Shown<'a>,
+}
+
+/// [`AuditReason`] as it is written.
+#[derive(Clone, Copy, Serialize)]
+pub struct ReasonRef<'a> {
+    pub code: u16,
+    pub category: &'a str,
+    pub name: &'a str,
+}
+
+/// What to record, borrowing everything from the request it describes; it
+/// serialises to the same fields as [`Entry`], which reads it back.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryRef<'a> {
+    pub actor: ActorRef<'a>,
+    pub target: Shown<'a>,
+    pub action: &'a str,
+    pub reason: Option<ReasonRef<'a>>,
+    pub retcode: &'a str,
+    pub request_id: &'a str,
 }
 
 /// One record as stored: an entry plus its place in the chain.
@@ -84,9 +132,8 @@ pub struct Record {
 #[error("audit trail unavailable: {0}")]
 pub struct AuditError(pub String);
 
-struct Pending {
-    entry: Entry,
-    done: oneshot::Sender<Result<(), AuditError>>,
+fn stopped() -> AuditError {
+    AuditError("writer stopped".into())
 }
 
 /// How the audit log writes.
@@ -94,71 +141,158 @@ struct Pending {
 pub struct AuditOptions {
     /// `fdatasync` each batch before answering.
     pub sync: bool,
-    /// Recent records kept in memory for queries.
-    pub keep: usize,
+    /// How many of the newest records a query searches.
+    pub window: usize,
     /// How long a woken writer lets a batch gather.
     pub gather: Duration,
 }
 
-/// The running audit log.
-pub struct AuditLog {
-    sender: mpsc::Sender<Pending>,
-    recent: Recent,
-    healthy: Arc<AtomicBool>,
-    path: PathBuf,
+/// Entries serialised by one thread, waiting for the writer: their fields
+/// without the enclosing braces, back to back in one buffer.
+#[derive(Default)]
+struct Batch {
+    text: Vec<u8>,
+    fields: Vec<Range<usize>>,
 }
 
-/// The newest records' lines, for queries. Lines, not parsed records: a
-/// line is one allocation, a `Record` a dozen.
-type Recent = Arc<Mutex<VecDeque<Arc<str>>>>;
+impl Batch {
+    fn push(&mut self, entry: &EntryRef) {
+        let start = self.text.len();
+        serde_json::to_writer(&mut self.text, entry).expect("entries serialise");
+        self.fields.push(start + 1..self.text.len() - 1);
+    }
 
-fn hex(bytes: &[u8]) -> String {
+    fn records(&self) -> impl Iterator<Item = &[u8]> {
+        self.fields.iter().map(|r| &self.text[r.clone()])
+    }
+}
+
+/// What the log has done since it opened (for metrics): how many records,
+/// in how many hand-offs to the writer and how many writes (each one
+/// write and, with sync on, one `fdatasync`).
+#[derive(Debug, Default)]
+pub struct AuditStats {
+    pub records: AtomicU64,
+    pub handoffs: AtomicU64,
+    pub writes: AtomicU64,
+}
+
+/// The batch a thread is filling for one log, and its outcome once written.
+struct Gathering {
+    log: u64,
+    /// `None` once handed to the writer: later records start a new one.
+    batch: Mutex<Option<Batch>>,
+    outcome: OnceLock<Result<(), AuditError>>,
+    written: Notify,
+}
+
+impl Gathering {
+    async fn outcome(&self) -> Result<(), AuditError> {
+        loop {
+            // Registered before the check, so the notice cannot slip between.
+            let written = self.written.notified();
+            if let Some(outcome) = self.outcome.get() {
+                return outcome.clone();
+            }
+            written.await;
+        }
+    }
+}
+
+thread_local! {
+    /// Per log, the gathering this thread is filling (or filled last).
+    static GATHERING: RefCell<Vec<Arc<Gathering>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A submitted record: [`Written::wait`] resolves once it is written.
+pub struct Written(Arc<Gathering>);
+
+impl Written {
+    pub async fn wait(self) -> Result<(), AuditError> {
+        self.0.outcome().await
+    }
+}
+
+/// A batch on its way to the writer, and where its outcome goes.
+struct Handoff {
+    batch: Batch,
+    done: oneshot::Sender<Result<(), AuditError>>,
+}
+
+/// Hands a gathering to the writer once the tasks now ready on this thread
+/// have added their records, and tells them all how it went. A task of its
+/// own, so a request that is dropped meanwhile cannot strand the others.
+async fn hand_over(gathering: Arc<Gathering>, writer: mpsc::Sender<Handoff>) {
+    tokio::task::yield_now().await;
+    let batch = gathering.batch.lock().take().unwrap_or_default();
+    let (done, written) = oneshot::channel();
+    let outcome = match writer.send(Handoff { batch, done }).await {
+        Ok(()) => written.await.unwrap_or_else(|_| Err(stopped())),
+        Err(_) => Err(stopped()),
+    };
+    let _ = gathering.outcome.set(outcome);
+    gathering.written.notify_waiters();
+}
+
+/// The running audit log.
+pub struct AuditLog {
+    id: u64,
+    sender: mpsc::Sender<Handoff>,
+    healthy: Arc<AtomicBool>,
+    path: PathBuf,
+    /// The trail, for queries (read by position; the writer appends).
+    reader: File,
+    /// Bytes of whole batches in the file: a query reads no further.
+    written: Arc<AtomicU64>,
+    window: usize,
+    stats: Arc<AuditStats>,
+}
+
+fn hex(bytes: &[u8]) -> [u8; 64] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        text.push(DIGITS[usize::from(b >> 4)] as char);
-        text.push(DIGITS[usize::from(b & 0xf)] as char);
+    let mut text = [0u8; 64];
+    for (i, b) in bytes.iter().take(32).enumerate() {
+        text[2 * i] = DIGITS[usize::from(b >> 4)];
+        text[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
     }
     text
 }
 
-/// A record as it is written, borrowing its entry (no copy).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Sealing<'a> {
-    seq: u64,
-    time: &'a str,
-    time_ms: u64,
-    #[serde(flatten)]
-    entry: &'a Entry,
-    prev: &'a str,
-}
-
-/// Seals one record: its hash and its stored line (without the newline).
-fn seal(seq: u64, time: &str, time_ms: u64, entry: &Entry, prev: &str) -> (String, String) {
-    let mut line = serde_json::to_string(&Sealing { seq, time, time_ms, entry, prev }).expect("records serialise");
-    let hash = hex(&Sha256::digest(line.as_bytes()));
-    line.pop();
-    line.push_str(",\"hash\":\"");
-    line.push_str(&hash);
-    line.push_str("\"}");
-    (hash, line)
+/// Appends one sealed record to `out`: the record's own fields around the
+/// entry's, its hash over the line without `hash`, and a newline. Returns
+/// the hash. The same bytes as serialising a [`Record`] field by field.
+fn seal(out: &mut Vec<u8>, seq: u64, time: &str, time_ms: u64, fields: &[u8], prev: &[u8; 64]) -> [u8; 64] {
+    let start = out.len();
+    write!(out, "{{\"seq\":{seq},\"time\":\"{time}\",\"timeMs\":{time_ms},").expect("writes to memory");
+    out.extend_from_slice(fields);
+    out.extend_from_slice(b",\"prev\":\"");
+    out.extend_from_slice(prev);
+    out.extend_from_slice(b"\"}");
+    let hash = hex(&Sha256::digest(&out[start..]));
+    out.pop();
+    out.extend_from_slice(b",\"hash\":\"");
+    out.extend_from_slice(&hash);
+    out.extend_from_slice(b"\"}\n");
+    hash
 }
 
 /// Recomputes a stored line's hash; `None` if the line is not a record.
-fn line_hash(line: &str) -> Option<String> {
+fn line_hash(line: &str) -> Option<[u8; 64]> {
     let cut = line.rfind(",\"hash\":\"")?;
-    Some(hex(&Sha256::digest(format!("{}}}", &line[..cut]).as_bytes())))
+    let mut hasher = Sha256::new();
+    hasher.update(&line.as_bytes()[..cut]);
+    hasher.update(b"}");
+    Some(hex(&hasher.finalize()))
 }
 
+/// The chain's end as the file holds it.
 struct Tail {
     seq: u64,
-    hash: String,
-    recent: VecDeque<Arc<str>>,
+    hash: [u8; 64],
 }
 
-fn read_tail(path: &Path, keep: usize) -> Result<Tail, String> {
-    let mut tail = Tail { seq: 0, hash: GENESIS.into(), recent: VecDeque::new() };
+fn read_tail(path: &Path) -> Result<Tail, String> {
+    let mut tail = Tail { seq: 0, hash: GENESIS };
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(tail),
@@ -173,14 +307,42 @@ fn read_tail(path: &Path, keep: usize) -> Result<Tail, String> {
                 n + 1
             )
         })?;
-        tail.seq = record.seq;
-        tail.hash = record.hash.clone();
-        if tail.recent.len() == keep {
-            tail.recent.pop_front();
-        }
-        tail.recent.push_back(Arc::from(line));
+        let hash = record.hash.as_bytes().try_into().map_err(|_| {
+            format!(
+                "audit file {} line {}: not a SHA-256 hash; check it with `agentgateway audit verify`",
+                path.display(),
+                n + 1
+            )
+        })?;
+        tail = Tail { seq: record.seq, hash };
     }
     Ok(tail)
+}
+
+/// Calls `each` on the lines of `file` up to byte `end`, last line first,
+/// until it returns false.
+fn lines_backward(file: &File, end: u64, mut each: impl FnMut(&[u8]) -> bool) -> std::io::Result<()> {
+    const CHUNK: u64 = 64 * 1024;
+    let mut pos = end;
+    // The start of the chunk after this one, up to its first newline: the
+    // end of a line that begins in this chunk or earlier.
+    let mut rest = Vec::new();
+    while pos > 0 {
+        let start = pos.saturating_sub(CHUNK);
+        let mut data = vec![0; (pos - start) as usize];
+        file.read_exact_at(&mut data, start)?;
+        data.extend_from_slice(&rest);
+        let split = if start == 0 { 0 } else { data.iter().position(|b| *b == b'\n').map_or(data.len(), |i| i + 1) };
+        for line in data[split..].rsplit(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if !each(line) {
+                return Ok(());
+            }
+        }
+        data.truncate(split.saturating_sub(1).min(data.len()));
+        rest = data;
+        pos = start;
+    }
+    Ok(())
 }
 
 fn file_identity(meta: &std::fs::Metadata) -> (u64, u64) {
@@ -196,26 +358,28 @@ fn head_path(path: &Path) -> PathBuf {
 
 impl AuditLog {
     /// Opens (or creates) the log at `path` and continues its chain.
-    /// `keep` recent records stay in memory for queries.
     pub fn open(path: &Path, options: AuditOptions) -> Result<AuditLog, String> {
-        let AuditOptions { sync, keep, gather } = options;
+        static LOGS: AtomicU64 = AtomicU64::new(0);
+        let AuditOptions { sync, window, gather } = options;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("audit directory {}: {e}", dir.display()))?;
         }
-        let tail = read_tail(path, keep)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| format!("audit file {}: {e}", path.display()))?;
+        let tail = read_tail(path)?;
+        let opening = |e: std::io::Error| format!("audit file {}: {e}", path.display());
+        let file = OpenOptions::new().create(true).append(true).open(path).map_err(opening)?;
+        let reader = File::open(path).map_err(opening)?;
+        let meta = file.metadata().map_err(opening)?;
+        if file_identity(&reader.metadata().map_err(opening)?) != file_identity(&meta) {
+            return Err(format!("audit file {} was replaced while opening it", path.display()));
+        }
         let (sender, receiver) = mpsc::channel(65_536);
-        let recent = Arc::new(Mutex::new(tail.recent));
         let healthy = Arc::new(AtomicBool::new(true));
-        let identity = file_identity(&file.metadata().map_err(|e| format!("audit file {}: {e}", path.display()))?);
+        let written = Arc::new(AtomicU64::new(meta.len()));
+        let stats = Arc::new(AuditStats::default());
         let writer = Writer {
             file,
             path: path.to_owned(),
-            identity,
+            identity: file_identity(&meta),
             head: OpenOptions::new()
                 .create(true)
                 .write(true)
@@ -226,22 +390,54 @@ impl AuditLog {
             sync,
             seq: tail.seq,
             hash: tail.hash,
-            recent: recent.clone(),
-            keep,
+            len: meta.len(),
+            written: written.clone(),
             healthy: healthy.clone(),
+            out: Vec::new(),
+            stats: stats.clone(),
         };
         std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || writer.run(receiver))
             .map_err(|e| e.to_string())?;
-        Ok(AuditLog { sender, recent, healthy, path: path.to_owned() })
+        let id = LOGS.fetch_add(1, Ordering::Relaxed);
+        Ok(AuditLog { id, sender, healthy, path: path.to_owned(), reader, written, window, stats })
     }
 
     /// Appends a record; resolves once it is written (and synced).
-    pub async fn append(&self, entry: Entry) -> Result<(), AuditError> {
-        let (done, written) = oneshot::channel();
-        self.sender.send(Pending { entry, done }).await.map_err(|_| AuditError("writer stopped".into()))?;
-        written.await.map_err(|_| AuditError("writer stopped".into()))?
+    pub async fn append(&self, entry: &EntryRef<'_>) -> Result<(), AuditError> {
+        self.submit(entry).wait().await
+    }
+
+    /// Adds a record to the batch this thread is filling and returns at
+    /// once: the entry is serialised now, so it may borrow from anything.
+    pub fn submit(&self, entry: &EntryRef<'_>) -> Written {
+        Written(self.join(entry))
+    }
+
+    /// Adds the entry to this thread's open gathering, or opens one.
+    fn join(&self, entry: &EntryRef) -> Arc<Gathering> {
+        GATHERING.with(|open| {
+            let mut open = open.borrow_mut();
+            if let Some(gathering) = open.iter().find(|g| g.log == self.id) {
+                if let Some(batch) = gathering.batch.lock().as_mut() {
+                    batch.push(entry);
+                    return gathering.clone();
+                }
+            }
+            let mut batch = Batch::default();
+            batch.push(entry);
+            let gathering = Arc::new(Gathering {
+                log: self.id,
+                batch: Mutex::new(Some(batch)),
+                outcome: OnceLock::new(),
+                written: Notify::new(),
+            });
+            open.retain(|g| g.log != self.id);
+            open.push(gathering.clone());
+            tokio::spawn(hand_over(gathering.clone(), self.sender.clone()));
+            gathering
+        })
     }
 
     /// False after a write failed: audited commands are then refused.
@@ -253,26 +449,33 @@ impl AuditLog {
         &self.path
     }
 
-    /// Recent records, newest first, that pass `keep`, and how many did.
+    pub fn stats(&self) -> &AuditStats {
+        &self.stats
+    }
+
+    /// Among the newest records of the file (at most the window), those
+    /// that pass `keep`, newest first: a page of them and how many did.
+    /// Reads the file: call it where blocking is allowed.
     pub fn newest_first(
         &self,
         mut keep: impl FnMut(&Record) -> bool,
         skip: usize,
         take: usize,
-    ) -> (Vec<Record>, usize) {
-        // Reference counts only: the writer is held up for a copy of pointers.
-        let lines: Vec<Arc<str>> = self.recent.lock().iter().rev().cloned().collect();
-        let mut total = 0;
-        let mut page = Vec::new();
-        for record in lines.iter().filter_map(|line| serde_json::from_str::<Record>(line).ok()) {
-            if keep(&record) {
+    ) -> Result<(Vec<Record>, usize), AuditError> {
+        let (mut seen, mut total, mut page) = (0, 0, Vec::new());
+        let end = self.written.load(Ordering::Acquire);
+        lines_backward(&self.reader, end, |line| {
+            seen += 1;
+            if let Some(record) = serde_json::from_slice::<Record>(line).ok().filter(|r| keep(r)) {
                 if total >= skip && page.len() < take {
                     page.push(record);
                 }
                 total += 1;
             }
-        }
-        (page, total)
+            seen < self.window
+        })
+        .map_err(|e| AuditError(format!("reading {}: {e}", self.path.display())))?;
+        Ok((page, total))
     }
 }
 
@@ -286,49 +489,53 @@ struct Writer {
     gather: Duration,
     sync: bool,
     seq: u64,
-    hash: String,
-    recent: Recent,
-    keep: usize,
+    hash: [u8; 64],
+    /// The file's length, and where queries learn it.
+    len: u64,
+    written: Arc<AtomicU64>,
     healthy: Arc<AtomicBool>,
+    /// The lines of a batch, reused from batch to batch.
+    out: Vec<u8>,
+    stats: Arc<AuditStats>,
 }
 
 impl Writer {
-    fn run(mut self, mut receiver: mpsc::Receiver<Pending>) {
+    fn run(mut self, mut receiver: mpsc::Receiver<Handoff>) {
         while let Some(first) = receiver.blocking_recv() {
-            // Let a batch gather for a moment: one wake-up, one write and
-            // one sync then serve many commands instead of one each.
+            // Optionally let more batches gather: one wake-up, one write and
+            // one sync then serve more commands.
             if !self.gather.is_zero() {
                 std::thread::sleep(self.gather);
             }
-            let mut batch = vec![first];
-            while let Ok(more) = receiver.try_recv() {
-                batch.push(more);
-                if batch.len() >= 4096 {
-                    break;
-                }
+            let mut records = first.batch.fields.len();
+            let mut handoffs = vec![first];
+            while records < 4096 {
+                let Ok(more) = receiver.try_recv() else { break };
+                records += more.batch.fields.len();
+                handoffs.push(more);
             }
             // After a failure the file's state is unknown (a batch may be
             // half written): write nothing more, so no number is ever used
             // twice. A restart re-reads the file and continues its chain.
             let outcome = if self.healthy.load(Ordering::Relaxed) {
-                self.write(&mut batch)
+                self.write(&handoffs)
             } else {
                 Err(AuditError("stopped after an earlier write failure; restart the gateway".into()))
             };
             if let Err(e) = &outcome {
                 self.healthy.store(false, Ordering::Relaxed);
-                for pending in &batch {
+                for record in handoffs.iter().flat_map(|h| h.batch.records()) {
                     // The record is not in the trail: keep it in the log.
-                    log::error!("{e}; unrecorded: {}", serde_json::to_string(&pending.entry).unwrap_or_default());
+                    log::error!("{e}; unrecorded: {{{}}}", String::from_utf8_lossy(record));
                 }
             }
-            for pending in batch {
-                let _ = pending.done.send(outcome.clone());
+            for handoff in handoffs {
+                let _ = handoff.done.send(outcome.clone());
             }
         }
     }
 
-    fn write(&mut self, batch: &mut [Pending]) -> Result<(), AuditError> {
+    fn write(&mut self, handoffs: &[Handoff]) -> Result<(), AuditError> {
         // Records written to a file that was removed or replaced would be
         // lost from the trail everyone reads: fail instead.
         match std::fs::metadata(&self.path) {
@@ -337,32 +544,29 @@ impl Writer {
         }
         let now = now_ms();
         let time = rfc3339(now);
-        let (mut seq, mut hash) = (self.seq, self.hash.clone());
-        let mut text = String::new();
-        let mut lines = Vec::with_capacity(batch.len());
-        for pending in batch.iter() {
+        let (mut seq, mut hash) = (self.seq, self.hash);
+        self.out.clear();
+        for fields in handoffs.iter().flat_map(|h| h.batch.records()) {
             seq += 1;
-            let (sealed, line) = seal(seq, &time, now, &pending.entry, &hash);
-            hash = sealed;
-            text.push_str(&line);
-            text.push('\n');
-            lines.push(Arc::from(line));
+            hash = seal(&mut self.out, seq, &time, now, fields, &hash);
         }
         let io = |e: std::io::Error| AuditError(e.to_string());
-        self.file.write_all(text.as_bytes()).map_err(io)?;
+        self.file.write_all(&self.out).map_err(io)?;
         if self.sync {
             self.file.sync_data().map_err(io)?;
         }
         // Fixed width, so each write covers the one before: one syscall.
-        let head = format!("{{\"seq\":{seq:>20},\"hash\":\"{hash}\"}}\n");
-        std::os::unix::fs::FileExt::write_all_at(&self.head, head.as_bytes(), 0).map_err(io)?;
+        let head = format!("{{\"seq\":{seq:>20},\"hash\":\"{}\"}}\n", std::str::from_utf8(&hash).unwrap_or_default());
+        self.head.write_all_at(head.as_bytes(), 0).map_err(io)?;
+        self.stats.records.fetch_add(seq - self.seq, Ordering::Relaxed);
+        self.stats.handoffs.fetch_add(handoffs.len() as u64, Ordering::Relaxed);
+        self.stats.writes.fetch_add(1, Ordering::Relaxed);
         (self.seq, self.hash) = (seq, hash);
-        let mut recent = self.recent.lock();
-        for line in lines {
-            if recent.len() == self.keep {
-                recent.pop_front();
-            }
-            recent.push_back(line);
+        self.len += self.out.len() as u64;
+        self.written.store(self.len, Ordering::Release);
+        // A batch of thousands should not keep its buffer for ever.
+        if self.out.capacity() > 1 << 20 {
+            self.out = Vec::new();
         }
         Ok(())
     }
@@ -415,13 +619,13 @@ pub fn verify(path: &Path) -> Result<Finding, String> {
     // Every number present, to tell a record that moved from one removed.
     let present: std::collections::HashSet<u64> =
         text.lines().filter_map(|l| serde_json::from_str::<Record>(l).ok()).map(|r| r.seq).collect();
-    let (mut seq, mut hash) = (0u64, GENESIS.to_string());
+    let (mut seq, mut hash) = (0u64, GENESIS);
     for (n, line) in text.lines().enumerate() {
         let at = n + 1;
         let Ok(record) = serde_json::from_str::<Record>(line) else {
             return Ok(Finding::Edited { line: at, seq: None });
         };
-        if line_hash(line).as_deref() != Some(record.hash.as_str()) {
+        if line_hash(line).as_ref().map(|h| &h[..]) != Some(record.hash.as_bytes()) {
             return Ok(Finding::Edited { line: at, seq: Some(record.seq) });
         }
         let expected = seq + 1;
@@ -431,12 +635,12 @@ pub fn verify(path: &Path) -> Result<Finding, String> {
         if record.seq != expected {
             return Ok(Finding::Reordered { line: at, expected_seq: expected, found_seq: record.seq });
         }
-        if record.prev != hash {
+        if record.prev.as_bytes() != hash {
             // In sequence and self-consistent, but not chained to the record
             // before it: that one was edited (and re-hashed).
             return Ok(Finding::Edited { line: at - 1, seq: Some(seq) });
         }
-        (seq, hash) = (record.seq, record.hash);
+        (seq, hash) = (record.seq, record.hash.as_bytes().try_into().unwrap_or(GENESIS));
     }
     let Ok(text) = std::fs::read_to_string(head_path(path)) else {
         return Ok(Finding::Intact { records: seq, head: false });
@@ -446,7 +650,7 @@ pub fn verify(path: &Path) -> Result<Finding, String> {
     if head_seq > seq {
         return Ok(Finding::TailRemoved { last_seq: seq, head_seq });
     }
-    if head_seq == seq && head["hash"].as_str() != Some(hash.as_str()) {
+    if head_seq == seq && head["hash"].as_str().map(str::as_bytes) != Some(&hash[..]) {
         return Ok(Finding::Edited { line: seq as usize, seq: Some(seq) });
     }
     Ok(Finding::Intact { records: seq, head: true })
@@ -456,14 +660,14 @@ pub fn verify(path: &Path) -> Result<Finding, String> {
 mod tests {
     use super::*;
 
-    fn entry(action: &str) -> Entry {
-        Entry {
-            actor: Actor { work_no: "900".into(), role: "inspector".into(), ip: "127.0.0.1".into() },
-            target: "101".into(),
-            action: action.into(),
-            reason: Some(AuditReason { code: 57, category: "signout".into(), name: "policy violation".into() }),
-            retcode: "0".into(),
-            request_id: "r1".into(),
+    fn entry<'a>(action: &'a str, name: &'a str) -> EntryRef<'a> {
+        EntryRef {
+            actor: ActorRef { work_no: Shown(&900), role: "inspector", ip: Shown(&"127.0.0.1") },
+            target: Shown(&101),
+            action,
+            reason: Some(ReasonRef { code: 57, category: "signout", name }),
+            retcode: "0",
+            request_id: "r1",
         }
     }
 
@@ -473,10 +677,14 @@ mod tests {
         dir.join("audit.jsonl")
     }
 
+    fn open(path: &Path, window: usize) -> AuditLog {
+        AuditLog::open(path, AuditOptions { sync: false, window, gather: Duration::ZERO }).unwrap()
+    }
+
     async fn write(path: &Path, actions: &[&str]) {
-        let log = AuditLog::open(path, AuditOptions { sync: false, keep: 100, gather: Duration::ZERO }).unwrap();
+        let log = open(path, 100);
         for action in actions {
-            log.append(entry(action)).await.unwrap();
+            log.append(&entry(action, "policy violation")).await.unwrap();
         }
     }
 
@@ -492,9 +700,67 @@ mod tests {
         write(&path, &["login", "sayBusy"]).await;
         write(&path, &["logout"]).await;
         assert_eq!(verify(&path).unwrap(), Finding::Intact { records: 3, head: true });
-        let reopened = AuditLog::open(&path, AuditOptions { sync: false, keep: 2, gather: Duration::ZERO }).unwrap();
-        let (newest, total) = reopened.newest_first(|_| true, 0, 10);
-        assert_eq!((newest[0].entry.action.as_str(), total), ("logout", 2));
+        let (newest, total) = open(&path, 2).newest_first(|_| true, 0, 10).unwrap();
+        let seqs: Vec<u64> = newest.iter().map(|r| r.seq).collect();
+        assert_eq!((newest[0].entry.action.as_str(), seqs, total), ("logout", vec![3, 2], 2));
+    }
+
+    #[tokio::test]
+    async fn a_record_reads_back_as_written_with_its_text_escaped() {
+        let path = temp("escape");
+        let log = open(&path, 10);
+        let name = "\"quoted\" \\ tab\t, newline\n and ünïcode";
+        log.append(&entry("forceLogoutWithReason", name)).await.unwrap();
+        let (records, _) = log.newest_first(|_| true, 0, 1).unwrap();
+        let expected = Entry {
+            actor: Actor { work_no: "900".into(), role: "inspector".into(), ip: "127.0.0.1".into() },
+            target: "101".into(),
+            action: "forceLogoutWithReason".into(),
+            reason: Some(AuditReason { code: 57, category: "signout".into(), name: name.into() }),
+            retcode: "0".into(),
+            request_id: "r1".into(),
+        };
+        assert_eq!(records[0].entry, expected);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+        assert_eq!(verify(&path).unwrap(), Finding::Intact { records: 1, head: true });
+    }
+
+    #[tokio::test]
+    async fn commands_finished_together_share_a_batch_and_keep_their_order() {
+        let path = temp("together");
+        let log = Arc::new(open(&path, 250));
+        let local = tokio::task::LocalSet::new();
+        let actions: Vec<String> = (0..300).map(|n| format!("command-{n:03}")).collect();
+        local
+            .run_until(async {
+                let tasks: Vec<_> = actions
+                    .iter()
+                    .cloned()
+                    .map(|action| {
+                        let log = log.clone();
+                        tokio::task::spawn_local(async move { log.append(&entry(&action, "x")).await })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap().unwrap();
+                }
+            })
+            .await;
+        // Each record's place in the file is the order its command finished.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let written: Vec<String> =
+            text.lines().map(|l| serde_json::from_str::<Record>(l).unwrap().entry.action).collect();
+        assert_eq!(written, actions);
+        assert!(text.len() > 64 * 1024, "the query below must read more than one chunk");
+        // The query sees the newest 250, newest first, across chunk ends.
+        let (page, total) = log.newest_first(|r| r.entry.action.ends_with('7'), 2, 3).unwrap();
+        let seqs: Vec<u64> = page.iter().map(|r| r.seq).collect();
+        assert_eq!((seqs, total), (vec![278, 268, 258], 25));
+        let stats = log.stats();
+        let (records, handoffs) = (stats.records.load(Ordering::Relaxed), stats.handoffs.load(Ordering::Relaxed));
+        assert_eq!(records, 300);
+        assert!(handoffs < records / 2, "{handoffs} hand-offs for {records} records: not batched");
+        assert_eq!(verify(&path).unwrap(), Finding::Intact { records: 300, head: true });
     }
 
     #[tokio::test]

@@ -73,7 +73,7 @@ impl Application {
             &settings.audit_file,
             AuditOptions {
                 sync: settings.audit_sync,
-                keep: settings.audit_memory,
+                window: settings.audit_window,
                 gather: Duration::from_millis(settings.audit_gather_ms),
             },
         )?;

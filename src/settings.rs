@@ -88,9 +88,9 @@ pub struct Layer {
     /// fdatasync the audit trail before answering (group commit) [default: true]
     #[arg(long, env = "AGW_AUDIT_SYNC", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub audit_sync: Option<bool>,
-    /// Recent audit records kept in memory for the audit query [default: 20000]
-    #[arg(long, env = "AGW_AUDIT_MEMORY", value_name = "N")]
-    pub audit_memory: Option<usize>,
+    /// How many of the newest audit records the audit query searches (read from the file) [default: 20000]
+    #[arg(long, env = "AGW_AUDIT_WINDOW", value_name = "N")]
+    pub audit_window: Option<usize>,
     /// How long the audit writer lets a batch gather once woken; 0 writes what is waiting at once [default: 0]
     #[arg(long, env = "AGW_AUDIT_GATHER_MS", value_name = "MS")]
     pub audit_gather_ms: Option<u64>,
@@ -208,7 +208,7 @@ pub struct Settings {
     pub log: String,
     pub audit_file: PathBuf,
     pub audit_sync: bool,
-    pub audit_memory: usize,
+    pub audit_window: usize,
     pub audit_gather_ms: u64,
     pub strict_reasons: bool,
     pub lockout_attempts: u32,
@@ -247,7 +247,7 @@ impl Default for Settings {
             log: "info".into(),
             audit_file: PathBuf::from("data/audit.jsonl"),
             audit_sync: true,
-            audit_memory: 20_000,
+            audit_window: 20_000,
             audit_gather_ms: 0,
             strict_reasons: false,
             lockout_attempts: 5,
@@ -297,7 +297,7 @@ impl Settings {
                 log,
                 audit_file,
                 audit_sync,
-                audit_memory,
+                audit_window,
                 audit_gather_ms,
                 strict_reasons,
                 lockout_attempts,
@@ -333,7 +333,7 @@ impl Settings {
             ("body-timeout-ms", self.body_timeout_ms),
             ("max-connections", self.max_connections as u64),
             ("hash-concurrency", self.hash_concurrency as u64),
-            ("audit-memory", self.audit_memory as u64),
+            ("audit-window", self.audit_window as u64),
             ("lockout-attempts", u64::from(self.lockout_attempts)),
             ("lockout-ms", self.lockout_ms),
             ("shutdown-timeout-ms", self.shutdown_timeout_ms),
@@ -399,7 +399,7 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_LOG",
     "AGW_AUDIT_FILE",
     "AGW_AUDIT_SYNC",
-    "AGW_AUDIT_MEMORY",
+    "AGW_AUDIT_WINDOW",
     "AGW_AUDIT_GATHER_MS",
     "AGW_STRICT_REASONS",
     "AGW_LOCKOUT_ATTEMPTS",

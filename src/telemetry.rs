@@ -27,6 +27,9 @@ const EVENTS_DROPPED: &str = "agentgateway_events_dropped_total";
 const SIGN_OUTS: &str = "agentgateway_sign_outs_total";
 const GUID_REJECTIONS: &str = "agentgateway_guid_rejections_total";
 const PASSWORD_FAILURES: &str = "agentgateway_password_failures_total";
+const AUDIT_RECORDS: &str = "agentgateway_audit_records_total";
+const AUDIT_HANDOFFS: &str = "agentgateway_audit_handoffs_total";
+const AUDIT_WRITES: &str = "agentgateway_audit_writes_total";
 
 /// Latency buckets in seconds: sub-millisecond commands up to the longest
 /// poll wait anyone should configure.
@@ -72,6 +75,11 @@ pub struct Snapshot {
     pub events_queued: u64,
     /// Ended sessions kept for their final poll.
     pub ended_sessions: u64,
+    /// Audit records written, the hand-overs that brought them to the
+    /// writer, and the writes (and syncs) that stored them.
+    pub audit_records: u64,
+    pub audit_handoffs: u64,
+    pub audit_writes: u64,
 }
 
 /// The gateway's metrics. Cheap to clone.
@@ -172,6 +180,9 @@ impl Telemetry {
         }
         self.gauge(EVENTS_QUEUED, vec![]).set(snapshot.events_queued as f64);
         self.gauge(ENDED_SESSIONS, vec![]).set(snapshot.ended_sessions as f64);
+        self.counter(AUDIT_RECORDS, vec![]).absolute(snapshot.audit_records);
+        self.counter(AUDIT_HANDOFFS, vec![]).absolute(snapshot.audit_handoffs);
+        self.counter(AUDIT_WRITES, vec![]).absolute(snapshot.audit_writes);
         self.0.handle.render()
     }
 
@@ -209,6 +220,9 @@ fn describe(recorder: &PrometheusRecorder) {
         ),
         text(GUID_REJECTIONS, "Refused Guids: missing, wrong (000-003), ended or not_signed_in (100-006)."),
         text(PASSWORD_FAILURES, "Sign-ins refused for a wrong password or unknown work number (100-004)."),
+        text(AUDIT_RECORDS, "Audit records written (and synced, with --audit-sync)."),
+        text(AUDIT_HANDOFFS, "Batches of audit records handed to the writer (one per worker per event-loop turn)."),
+        text(AUDIT_WRITES, "Writes of the audit trail: one write and, with --audit-sync, one fdatasync each."),
     ] {
         recorder.describe_counter(name, None, help);
     }
@@ -241,7 +255,12 @@ mod tests {
         t.signed_out(57);
         t.guid_rejected(GuidRejection::Wrong);
         let waiting = t.poll_waiting();
-        let text = t.render(&Snapshot { agents_by_state: vec![(3, 2)], events_queued: 5, ended_sessions: 1 });
+        let text = t.render(&Snapshot {
+            agents_by_state: vec![(3, 2)],
+            events_queued: 5,
+            ended_sessions: 1,
+            ..Snapshot::default()
+        });
         assert_eq!(
             line(&text, "agentgateway_requests_total{"),
             Some(r#"agentgateway_requests_total{operation="login",retcode="0"} 2"#)

@@ -3,13 +3,15 @@
 //! acted, on whom, the reason and the outcome. Written before the answer
 //! leaves, by the call-log middleware.
 
+use std::fmt::Display;
+
 use actix_web::dev::ServiceResponse;
 use actix_web::http::Method;
 use actix_web::{web, HttpMessage, HttpRequest};
 
 use super::auth::Acting;
 use super::qualitycontrol::BulkOutcomes;
-use crate::audit::{Actor, Entry};
+use crate::audit::{ActorRef, EntryRef, Shown, Written};
 use crate::domain::params::{BusyReason, RestCause, SignOutReason};
 use crate::domain::reasons::Category;
 use crate::domain::Gateway;
@@ -64,41 +66,72 @@ fn reason_of(req: &HttpRequest, operation: &str) -> Option<(Category, u16)> {
     }
 }
 
-/// The authenticated caller; for a refused sign-in, the work number it
-/// claimed; otherwise nobody (a failed Guid check names no one).
-fn actor(req: &HttpRequest, operation: &str) -> Actor {
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    match req.extensions().get::<Acting>() {
-        Some(acting) => {
-            Actor { work_no: acting.work_no.to_string(), role: format!("{:?}", acting.role).to_lowercase(), ip }
-        }
-        None => {
-            let claimed = matches!(operation, "login" | "forceLogin")
-                .then(|| req.match_info().get("agentid"))
-                .flatten()
-                .filter(|a| a.len() <= 12 && a.bytes().all(|b| b.is_ascii_digit()));
-            Actor { work_no: claimed.unwrap_or("").into(), role: "unauthenticated".into(), ip }
+/// Writes the records for one answered request: one, or one per agent of
+/// a bulk action. Resolves once they are on disk.
+pub async fn record<B>(response: &ServiceResponse<B>, operation: &str, retcode: Retcode, request_id: &str) {
+    let req = response.request();
+    let Some(gateway) = req.app_data::<web::Data<Gateway>>() else { return };
+    let ip = req.peer_addr().map(|a| a.ip());
+    let ip: &(dyn Display + Sync) = match &ip {
+        Some(ip) => ip,
+        None => &"",
+    };
+    let acting = req.extensions().get::<Acting>().copied();
+    // For a refused sign-in, the work number it claimed; otherwise nobody
+    // (a failed Guid check names no one).
+    let claimed = claimed(req, operation);
+    let (work_no, role): (&(dyn Display + Sync), &str) = match &acting {
+        Some(acting) => (&acting.work_no, acting.role.as_str()),
+        None => (&claimed, "unauthenticated"),
+    };
+    let reason = |reason: Option<(Category, u16)>| reason.map(|(category, code)| gateway.audit_reason(category, code));
+    let target = target(req);
+    let one = EntryRef {
+        actor: ActorRef { work_no: Shown(work_no), role, ip: Shown(ip) },
+        target: Shown(&target),
+        action: operation,
+        reason: reason(reason_of(req, operation)),
+        retcode: retcode.code(),
+        request_id,
+    };
+    // Submitted while the request's parts are borrowed, awaited after.
+    let written: Vec<Written> = match req.extensions().get::<BulkOutcomes>() {
+        Some(bulk) => bulk
+            .outcomes
+            .iter()
+            .map(|(t, code)| {
+                let each = EntryRef { target: Shown(t), reason: reason(bulk.reason), retcode: code.code(), ..one };
+                gateway.audit().submit(&each)
+            })
+            .collect(),
+        None => vec![gateway.audit().submit(&one)],
+    };
+    for written in written {
+        if let Err(e) = written.wait().await {
+            log::error!("{e}");
         }
     }
 }
 
-/// The records for one answered request.
-pub fn entries<B>(response: &ServiceResponse<B>, operation: &str, retcode: Retcode, request_id: &str) -> Vec<Entry> {
-    let req = response.request();
-    let Some(gateway) = req.app_data::<web::Data<Gateway>>() else { return Vec::new() };
-    let actor = actor(req, operation);
-    let entry = |target: String, reason: Option<(Category, u16)>, code: Retcode| Entry {
-        actor: actor.clone(),
-        target,
-        action: operation.to_owned(),
-        reason: reason.map(|(category, code)| gateway.audit_reason(category, code)),
-        retcode: code.code().to_owned(),
-        request_id: request_id.to_owned(),
-    };
-    if let Some(bulk) = req.extensions().get::<BulkOutcomes>() {
-        return bulk.outcomes.iter().map(|(target, code)| entry(target.clone(), bulk.reason, *code)).collect();
-    }
+/// The work number a sign-in claimed, when it is a plain number.
+fn claimed<'r>(req: &'r HttpRequest, operation: &str) -> &'r str {
+    matches!(operation, "login" | "forceLogin")
+        .then(|| req.match_info().get("agentid"))
+        .flatten()
+        .filter(|a| plain_number(a))
+        .unwrap_or("")
+}
+
+/// The agent acted on: client text, so recorded only as a plain number.
+fn target(req: &HttpRequest) -> &str {
     let target = req.match_info().get("workNo").or_else(|| req.match_info().get("agentid")).unwrap_or("");
-    let target = if target.bytes().all(|b| b.is_ascii_digit()) && target.len() <= 12 { target } else { "invalid" };
-    vec![entry(target.to_owned(), reason_of(req, operation), retcode)]
+    if plain_number(target) {
+        target
+    } else {
+        "invalid"
+    }
+}
+
+fn plain_number(text: &str) -> bool {
+    text.len() <= 12 && text.bytes().all(|b| b.is_ascii_digit())
 }

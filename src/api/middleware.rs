@@ -53,7 +53,7 @@ pub async fn call_log(
         // Boxed: the recording state then exists only while a command is
         // recorded, not for the life of every request (a long poll waits
         // for many seconds).
-        Box::pin(record(&response, name, retcode, &request_id)).await;
+        Box::pin(audit::record(&response, name, retcode.unwrap_or(Retcode::MessageError), &request_id)).await;
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
@@ -99,16 +99,6 @@ fn outcome<B>(response: &ServiceResponse<B>) -> (&'static str, Option<Retcode>) 
         .and_then(|p| req.app_data::<web::Data<RouteTable>>().and_then(|t| t.name(req.method(), &p)))
         .unwrap_or("unknown");
     (name, response.response().extensions().get::<Outcome>().map(|o| o.0))
-}
-
-async fn record<B>(response: &ServiceResponse<B>, name: &str, retcode: Option<Retcode>, request_id: &str) {
-    let Some(gateway) = response.request().app_data::<web::Data<Gateway>>().cloned() else { return };
-    let code = retcode.unwrap_or(Retcode::MessageError);
-    for entry in audit::entries(response, name, code, request_id) {
-        if let Err(e) = gateway.audit().append(entry).await {
-            log::error!("{e}");
-        }
-    }
 }
 
 fn log_call<B>(response: &ServiceResponse<B>, name: &str, retcode: Option<Retcode>, started: Instant) {

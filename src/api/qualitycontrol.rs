@@ -273,8 +273,8 @@ fn number(text: Option<&str>, name: &str, default: u64) -> Result<u64, ApiError>
 /// Read the audit trail (extension)
 ///
 /// Records about agents in the inspector's scope, newest first, filtered
-/// and paged. Records older than the gateway's in-memory window
-/// (`--audit-memory`) are only in the file.
+/// and paged, among the newest `--audit-window` records of the trail
+/// (default 20,000); older ones are read with the file itself.
 #[utoipa::path(operation_id = "queryAudit", tag = "qualitycontrol", params(super::params::AgentPath, AuditQuery, GuidHeader),
     responses((status = 200, description = "A page of records", body = AuditResponse)))]
 #[get("/qualitycontrol/{agentid:[^/]*}/audit")]
@@ -286,12 +286,17 @@ async fn query_audit(gateway: web::Data<Gateway>, inspector: SignedIn, query: we
     if !(1..=200).contains(&size) {
         return Err(ApiError::parameter("size must be from 1 to 200"));
     }
-    let filter = |r: &Record| {
-        agent.is_none_or(|a| r.entry.target == a.to_string())
-            && query.action.as_deref().is_none_or(|a| r.entry.action == a)
+    let (agent, action) = (agent.map(|a| a.to_string()), query.into_inner().action);
+    let filter = move |r: &Record| {
+        agent.as_ref().is_none_or(|a| r.entry.target == *a)
+            && action.as_ref().is_none_or(|a| r.entry.action == *a)
             && (from..to).contains(&r.time_ms)
     };
-    let (records, total) = gateway.audit_records(&inspector.0, filter, (page - 1) * size as usize, size as usize)?;
+    // The query reads the trail's file: off the worker thread.
+    let (skip, take) = ((page - 1) * size as usize, size as usize);
+    let (records, total) = web::block(move || gateway.audit_records(&inspector.0, filter, skip, take))
+        .await
+        .map_err(|e| ApiError::business(Retcode::Internal, e.to_string()))??;
     let result = AuditPage { total, page, size: size as usize, records };
     Ok(success(&AuditResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
 }

@@ -53,6 +53,15 @@ pub enum Role {
     Inspector,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Inspector => "inspector",
+        }
+    }
+}
+
 /// One directory record.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

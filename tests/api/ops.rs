@@ -106,6 +106,15 @@ async fn metrics_count_requests_states_sign_outs_and_refusals() {
     assert_eq!(sample_value(&text, r#"agentgateway_guid_rejections_total{kind="ended"}"#), 1.0, "{text}");
     assert_eq!(sample_value(&text, "agentgateway_ended_sessions"), 2.0, "{text}");
     assert_eq!(sample_value(&text, r#"agentgateway_agents_signed_in{state="busy"}"#), 0.0, "{text}");
+    // Audited: three sign-ins (one refused), a busy and three sign-outs
+    // (one refused); each answered after its record was written.
+    let (records, handoffs, writes) = (
+        sample_value(&text, "agentgateway_audit_records_total"),
+        sample_value(&text, "agentgateway_audit_handoffs_total"),
+        sample_value(&text, "agentgateway_audit_writes_total"),
+    );
+    assert_eq!(records, 7.0, "{text}");
+    assert!((1.0..=records).contains(&handoffs) && (1.0..=handoffs).contains(&writes), "{text}");
 }
 
 #[tokio::test]

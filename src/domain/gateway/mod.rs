@@ -20,7 +20,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::{watch, Semaphore};
 
-use crate::audit::{Actor, AuditLog, AuditReason, Entry};
+use crate::audit::{ActorRef, AuditLog, EntryRef, ReasonRef, Shown};
 use crate::domain::directory::{Directory, Role, Skill};
 use crate::domain::events::{names, Content, Event};
 use crate::domain::ids::{Guid, SessionId, WorkNo};
@@ -190,24 +190,24 @@ impl Gateway {
 
     /// Records what the gateway did on its own (no request behind it).
     async fn audit_system(&self, action: &str, target: WorkNo, reason: Option<(Category, u16)>, code: Retcode) {
-        let entry = Entry {
-            actor: Actor { work_no: "system".into(), role: "system".into(), ip: String::new() },
-            target: target.to_string(),
-            action: action.into(),
+        let written = self.0.audit.submit(&EntryRef {
+            actor: ActorRef { work_no: Shown(&"system"), role: "system", ip: Shown(&"") },
+            target: Shown(&target),
+            action,
             reason: reason.map(|(category, code)| self.audit_reason(category, code)),
-            retcode: code.code().into(),
-            request_id: String::new(),
-        };
-        if let Err(e) = self.0.audit.append(entry).await {
+            retcode: code.code(),
+            request_id: "",
+        });
+        if let Err(e) = written.wait().await {
             log::error!("{e}");
         }
     }
 
     /// A reason as the audit trail records it.
-    pub fn audit_reason(&self, category: Category, code: u16) -> AuditReason {
+    pub fn audit_reason(&self, category: Category, code: u16) -> ReasonRef<'_> {
         let category = category.of(code);
-        let name = self.directory().catalog().name_or_empty(category, code);
-        AuditReason { code, category: category.as_str().to_owned(), name }
+        let name = self.directory().catalog().name(category, code).unwrap_or_default();
+        ReasonRef { code, category: category.as_str(), name }
     }
 
     /// In strict mode, refuses codes the catalog does not name.
@@ -403,7 +403,7 @@ mod tests {
         };
         let directory = Directory::parse(DEMO_DIRECTORY).unwrap();
         let file = std::env::temp_dir().join(format!("agw-gateway-unit-{}", std::process::id())).join("audit.jsonl");
-        let options = crate::audit::AuditOptions { sync: false, keep: 10, gather: Duration::ZERO };
+        let options = crate::audit::AuditOptions { sync: false, window: 10, gather: Duration::ZERO };
         let audit = Arc::new(AuditLog::open(&file, options).unwrap());
         Gateway::new(config, directory, Arc::new(MemoryStore::default()), audit, Telemetry::new())
     }

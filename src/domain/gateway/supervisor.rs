@@ -323,7 +323,10 @@ impl Gateway {
             WorkNo::parse(&r.entry.target)
                 .is_some_and(|t| t == inspector.work_no || directory.covers(inspector.work_no, t))
         };
-        Ok(self.0.audit.newest_first(|r| in_scope(r) && keep(r), skip, take))
+        self.0
+            .audit
+            .newest_first(|r| in_scope(r) && keep(r), skip, take)
+            .map_err(|e| Failure::new(Retcode::Internal, e.to_string()))
     }
 
     /// Queues `QC_AgentState_Notify` for listening inspectors whose scope

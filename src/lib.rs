@@ -73,6 +73,7 @@ impl Application {
             &settings.audit_file,
             AuditOptions {
                 sync: settings.audit_sync,
+                sync_every: Duration::from_millis(settings.audit_sync_ms),
                 window: settings.audit_window,
                 gather: Duration::from_millis(settings.audit_gather_ms),
             },

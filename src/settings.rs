@@ -8,6 +8,7 @@ use std::str::FromStr;
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
+pub use crate::audit::SyncMode;
 use crate::domain::session::AuthMode;
 
 /// One layer of settings: each field is set or left to a lower layer.
@@ -85,9 +86,13 @@ pub struct Layer {
     /// Audit trail file (JSON Lines, hash-chained) [default: data/audit.jsonl]
     #[arg(long, env = "AGW_AUDIT_FILE", value_name = "FILE")]
     pub audit_file: Option<PathBuf>,
-    /// fdatasync the audit trail before answering (group commit) [default: true]
-    #[arg(long, env = "AGW_AUDIT_SYNC", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub audit_sync: Option<bool>,
+    /// When the audit trail is forced to disk: batch (before each command answers), interval (within
+    /// --audit-sync-ms after it answered) or off; records are always written before the answer [default: interval]
+    #[arg(long, env = "AGW_AUDIT_SYNC", value_name = "MODE", num_args = 0..=1, default_missing_value = "batch")]
+    pub audit_sync: Option<SyncMode>,
+    /// With --audit-sync interval, the longest a written record waits for its fdatasync [default: 10]
+    #[arg(long, env = "AGW_AUDIT_SYNC_MS", value_name = "MS")]
+    pub audit_sync_ms: Option<u64>,
     /// How many of the newest audit records the audit query searches (read from the file) [default: 20000]
     #[arg(long, env = "AGW_AUDIT_WINDOW", value_name = "N")]
     pub audit_window: Option<usize>,
@@ -207,7 +212,8 @@ pub struct Settings {
     pub hash_concurrency: usize,
     pub log: String,
     pub audit_file: PathBuf,
-    pub audit_sync: bool,
+    pub audit_sync: SyncMode,
+    pub audit_sync_ms: u64,
     pub audit_window: usize,
     pub audit_gather_ms: u64,
     pub strict_reasons: bool,
@@ -246,7 +252,8 @@ impl Default for Settings {
             hash_concurrency: cpus,
             log: "info".into(),
             audit_file: PathBuf::from("data/audit.jsonl"),
-            audit_sync: true,
+            audit_sync: SyncMode::Interval,
+            audit_sync_ms: 10,
             audit_window: 20_000,
             audit_gather_ms: 0,
             strict_reasons: false,
@@ -297,6 +304,7 @@ impl Settings {
                 log,
                 audit_file,
                 audit_sync,
+                audit_sync_ms,
                 audit_window,
                 audit_gather_ms,
                 strict_reasons,
@@ -334,6 +342,7 @@ impl Settings {
             ("max-connections", self.max_connections as u64),
             ("hash-concurrency", self.hash_concurrency as u64),
             ("audit-window", self.audit_window as u64),
+            ("audit-sync-ms", self.audit_sync_ms),
             ("lockout-attempts", u64::from(self.lockout_attempts)),
             ("lockout-ms", self.lockout_ms),
             ("shutdown-timeout-ms", self.shutdown_timeout_ms),
@@ -399,6 +408,7 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_LOG",
     "AGW_AUDIT_FILE",
     "AGW_AUDIT_SYNC",
+    "AGW_AUDIT_SYNC_MS",
     "AGW_AUDIT_WINDOW",
     "AGW_AUDIT_GATHER_MS",
     "AGW_STRICT_REASONS",

@@ -30,6 +30,7 @@ const PASSWORD_FAILURES: &str = "agentgateway_password_failures_total";
 const AUDIT_RECORDS: &str = "agentgateway_audit_records_total";
 const AUDIT_HANDOFFS: &str = "agentgateway_audit_handoffs_total";
 const AUDIT_WRITES: &str = "agentgateway_audit_writes_total";
+const AUDIT_SYNCS: &str = "agentgateway_audit_syncs_total";
 
 /// Latency buckets in seconds: sub-millisecond commands up to the longest
 /// poll wait anyone should configure.
@@ -76,10 +77,12 @@ pub struct Snapshot {
     /// Ended sessions kept for their final poll.
     pub ended_sessions: u64,
     /// Audit records written, the hand-overs that brought them to the
-    /// writer, and the writes (and syncs) that stored them.
+    /// writer, the writes that stored them and the syncs that forced them
+    /// to disk.
     pub audit_records: u64,
     pub audit_handoffs: u64,
     pub audit_writes: u64,
+    pub audit_syncs: u64,
 }
 
 /// The gateway's metrics. Cheap to clone.
@@ -91,7 +94,13 @@ struct Inner {
     handle: PrometheusHandle,
     polls_waiting: Gauge,
     in_flight: Gauge,
+    /// `agentgateway_sign_outs_total` by reason code, registered on first use
+    /// (a registration builds a label and hashes the key).
+    sign_outs: Box<[std::sync::OnceLock<Counter>]>,
 }
+
+/// Sign-out reasons are 1–255 (given) and a few system codes above.
+const SIGN_OUT_CODES: usize = 512;
 
 /// The facade wants a call site for every registration; ours is always this module.
 static METADATA: Metadata<'static> = Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
@@ -112,7 +121,8 @@ impl Telemetry {
         let handle = recorder.handle();
         let polls_waiting = recorder.register_gauge(&Key::from_static_name(POLLS_WAITING), &METADATA);
         let in_flight = recorder.register_gauge(&Key::from_static_name(REQUESTS_IN_FLIGHT), &METADATA);
-        let telemetry = Telemetry(Arc::new(Inner { recorder, handle, polls_waiting, in_flight }));
+        let sign_outs = (0..SIGN_OUT_CODES).map(|_| std::sync::OnceLock::new()).collect();
+        let telemetry = Telemetry(Arc::new(Inner { recorder, handle, polls_waiting, in_flight, sign_outs }));
         // Series that exist from the start, so a rate() over them works
         // before the first event and alerts can tell "zero" from "absent".
         telemetry.counter(EVENTS_DROPPED, vec![]).increment(0);
@@ -153,7 +163,11 @@ impl Telemetry {
 
     /// A session ended with this CTI reason.
     pub fn signed_out(&self, reason: u16) {
-        self.counter(SIGN_OUTS, vec![Label::new("reason", reason.to_string())]).increment(1);
+        let register = || self.counter(SIGN_OUTS, vec![Label::new("reason", reason.to_string())]);
+        match self.0.sign_outs.get(usize::from(reason)) {
+            Some(counter) => counter.get_or_init(register).increment(1),
+            None => register().increment(1),
+        }
     }
 
     /// Queue overflow discarded `count` events.
@@ -183,6 +197,7 @@ impl Telemetry {
         self.counter(AUDIT_RECORDS, vec![]).absolute(snapshot.audit_records);
         self.counter(AUDIT_HANDOFFS, vec![]).absolute(snapshot.audit_handoffs);
         self.counter(AUDIT_WRITES, vec![]).absolute(snapshot.audit_writes);
+        self.counter(AUDIT_SYNCS, vec![]).absolute(snapshot.audit_syncs);
         self.0.handle.render()
     }
 
@@ -220,9 +235,10 @@ fn describe(recorder: &PrometheusRecorder) {
         ),
         text(GUID_REJECTIONS, "Refused Guids: missing, wrong (000-003), ended or not_signed_in (100-006)."),
         text(PASSWORD_FAILURES, "Sign-ins refused for a wrong password or unknown work number (100-004)."),
-        text(AUDIT_RECORDS, "Audit records written (and synced, with --audit-sync)."),
+        text(AUDIT_RECORDS, "Audit records written to the trail (each before its command answered)."),
         text(AUDIT_HANDOFFS, "Batches of audit records handed to the writer (one per worker per event-loop turn)."),
-        text(AUDIT_WRITES, "Writes of the audit trail: one write and, with --audit-sync, one fdatasync each."),
+        text(AUDIT_WRITES, "Writes of the audit trail, one per batch of records."),
+        text(AUDIT_SYNCS, "fdatasync calls on the audit trail (per batch, per interval or none: --audit-sync)."),
     ] {
         recorder.describe_counter(name, None, help);
     }

@@ -3,6 +3,7 @@
 use actix_web::{get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_actix_web::scope;
 
 use super::auth::Poller;
 use super::envelope::{success, EventResponse};
@@ -14,7 +15,7 @@ use crate::retcode::Retcode;
 
 /// Registers this resource's routes.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(get_agent_event);
+    cfg.service(scope("/agentevent/{agentid:[^/]*}").service(get_agent_event));
 }
 
 /// Query of the poll.
@@ -43,7 +44,7 @@ pub struct PollQuery {
 #[utoipa::path(operation_id = "getAgentEvent", tag = "agentevent", params(AgentPath, PollQuery, GuidHeader),
     responses((status = 200, description = "An event, or null after the poll wait", body = EventResponse,
         headers(("Set-GUID" = String, description = "A rotated Guid (dynamic mode), when one was issued")))))]
-#[get("/agentevent/{agentid:[^/]*}")]
+#[get("")]
 async fn get_agent_event(gateway: web::Data<Gateway>, poller: Poller, query: web::Query<PollQuery>) -> ApiResult {
     let ack = match query.ack.as_deref() {
         None => None,

@@ -3,6 +3,7 @@
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::scope;
 
 use super::auth::SignedIn;
 use super::envelope::success;
@@ -14,10 +15,13 @@ use crate::retcode::Retcode;
 
 /// Registers this resource's routes.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(query_agent_info_by_skill_id)
-        .service(query_all_agent_status)
-        .service(query_agent_info_by_work_no)
-        .service(query_skill_statistics);
+    cfg.service(
+        scope("/agentgroup/{agentid:[^/]*}")
+            .service(query_agent_info_by_skill_id)
+            .service(query_all_agent_status)
+            .service(query_agent_info_by_work_no)
+            .service(query_skill_statistics),
+    );
 }
 
 /// A list of agents.
@@ -69,7 +73,7 @@ pub struct SkillPath {
 /// Agents (not inspectors) get 300-001.
 #[utoipa::path(operation_id = "queryAgentInfoBySkillId", tag = "agentgroup", params(SkillPath, GuidHeader),
     responses((status = 200, description = "Agents in scope signed in to the queue", body = AgentListResponse)))]
-#[get("/agentgroup/{agentid:[^/]*}/agentbyskill/{skillid:[^/]*}")]
+#[get("/agentbyskill/{skillid:[^/]*}")]
 async fn query_agent_info_by_skill_id(
     gateway: web::Data<Gateway>,
     caller: SignedIn,
@@ -86,7 +90,7 @@ async fn query_agent_info_by_skill_id(
 /// since-time, skill queues and the phone signed in with.
 #[utoipa::path(operation_id = "queryAllAgentStatus", tag = "agentgroup", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Every agent in scope", body = AgentListResponse)))]
-#[get("/agentgroup/{agentid:[^/]*}/allagentstatus")]
+#[get("/allagentstatus")]
 async fn query_all_agent_status(gateway: web::Data<Gateway>, caller: SignedIn) -> ApiResult {
     list(gateway.agents_in_scope(&caller.0, None).await?)
 }
@@ -109,7 +113,7 @@ pub struct WorkNoPath {
 /// Outside the caller's scope: 300-001; unknown work number: 300-002.
 #[utoipa::path(operation_id = "queryAgentInfoByWorkNo", tag = "agentgroup", params(WorkNoPath, GuidHeader),
     responses((status = 200, description = "The agent", body = AgentInfoResponse)))]
-#[get("/agentgroup/{agentid:[^/]*}/agentbyworkno/{workNo:[^/]*}")]
+#[get("/agentbyworkno/{workNo:[^/]*}")]
 async fn query_agent_info_by_work_no(
     gateway: web::Data<Gateway>,
     caller: SignedIn,
@@ -127,7 +131,7 @@ async fn query_agent_info_by_work_no(
 /// in to it, and how many of them are idle, busy, resting or in wrap-up.
 #[utoipa::path(operation_id = "querySkillStatistics", tag = "agentgroup", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Counters per skill queue", body = SkillStatsResponse)))]
-#[get("/agentgroup/{agentid:[^/]*}/skillstatistics")]
+#[get("/skillstatistics")]
 async fn query_skill_statistics(gateway: web::Data<Gateway>, caller: SignedIn) -> ApiResult {
     let result = gateway.skill_stats(&caller.0).await?;
     Ok(success(&SkillStatsResponse { message: "success".into(), retcode: Retcode::Success, result }, None))

@@ -78,9 +78,18 @@ where
 /// The OpenAPI document, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    document_paths_without_patterns(&mut doc);
     doc.merge(ops::metrics_doc());
     add_failure_response(&mut doc);
     doc
+}
+
+/// Scope prefixes reach the document as registered, `{agentid:[^/]*}`
+/// (a segment that may be empty, so that it gets a parameter retcode, not
+/// a 404); the document names the parameter only.
+fn document_paths_without_patterns(doc: &mut utoipa::openapi::OpenApi) {
+    let paths = std::mem::take(&mut doc.paths.paths);
+    doc.paths.paths = paths.into_iter().map(|(path, item)| (path.replace(":[^/]*}", "}"), item)).collect();
 }
 
 /// Any operation can also fail in the HTTP layer with the same envelope

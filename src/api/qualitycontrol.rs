@@ -5,6 +5,7 @@
 use actix_web::{get, post, web, HttpMessage, HttpRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::scope;
 
 use super::auth::SignedIn;
 use super::body::JsonBody;
@@ -20,13 +21,16 @@ use crate::retcode::Retcode;
 
 /// Registers this resource's routes.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(force_log_out_agent)
-        .service(force_busy)
-        .service(force_idle)
-        .service(force_rest)
-        .service(bulk_force_logout)
-        .service(bulk_force_busy)
-        .service(query_audit);
+    cfg.service(
+        scope("/qualitycontrol/{agentid:[^/]*}")
+            .service(force_log_out_agent)
+            .service(force_busy)
+            .service(force_idle)
+            .service(force_rest)
+            .service(bulk_force_logout)
+            .service(bulk_force_busy)
+            .service(query_audit),
+    );
 }
 
 /// Path of an inspector acting on an agent.
@@ -54,7 +58,7 @@ fn target(text: &str) -> Result<WorkNo, ApiError> {
 /// inspector's scope: 900-002; on itself: 000-005.
 #[utoipa::path(operation_id = "forceLogOutAgent", tag = "qualitycontrol", params(TargetPath, GuidHeader),
     responses((status = 200, description = "Signed out, or why not", body = CommandResponse)))]
-#[post("/qualitycontrol/{agentid:[^/]*}/forcelogout/{workNo:[^/]*}")]
+#[post("/forcelogout/{workNo:[^/]*}")]
 async fn force_log_out_agent(
     gateway: web::Data<Gateway>,
     inspector: SignedIn,
@@ -71,7 +75,7 @@ async fn force_log_out_agent(
 /// receives `AgentState_Force_SetNotReady` with `reason`, `reasonName`, `initiator`.
 #[utoipa::path(operation_id = "forceBusy", tag = "qualitycontrol", params(TargetPath, GuidHeader),
     responses((status = 200, description = "Busy, or why not", body = CommandResponse)))]
-#[post("/qualitycontrol/{agentid:[^/]*}/forcebusy/{workNo:[^/]*}")]
+#[post("/forcebusy/{workNo:[^/]*}")]
 async fn force_busy(gateway: web::Data<Gateway>, inspector: SignedIn, path: web::Path<TargetPath>) -> ApiResult {
     gateway.force_state(&inspector.0, target(&path.work_no)?, Forced::Busy).await?;
     Ok(success(&CommandResponse::success(), None))
@@ -82,7 +86,7 @@ async fn force_busy(gateway: web::Data<Gateway>, inspector: SignedIn, path: web:
 /// Any state to idle; the agent receives `AgentState_Force_Ready` with `initiator`.
 #[utoipa::path(operation_id = "forceIdle", tag = "qualitycontrol", params(TargetPath, GuidHeader),
     responses((status = 200, description = "Idle, or why not", body = CommandResponse)))]
-#[post("/qualitycontrol/{agentid:[^/]*}/forceidle/{workNo:[^/]*}")]
+#[post("/forceidle/{workNo:[^/]*}")]
 async fn force_idle(gateway: web::Data<Gateway>, inspector: SignedIn, path: web::Path<TargetPath>) -> ApiResult {
     gateway.force_state(&inspector.0, target(&path.work_no)?, Forced::Idle).await?;
     Ok(success(&CommandResponse::success(), None))
@@ -114,7 +118,7 @@ pub struct ForceRestPath {
 /// `initiator`, and later the `AgentState_Rest_Timeout` reminder.
 #[utoipa::path(operation_id = "forceRest", tag = "qualitycontrol", params(ForceRestPath, GuidHeader),
     responses((status = 200, description = "Resting, or why not (000-002 for a bad time or reason)", body = CommandResponse)))]
-#[post("/qualitycontrol/{agentid:[^/]*}/forcerest/{workNo:[^/]*}/{time:[^/]*}/{reason:[^/]*}")]
+#[post("/forcerest/{workNo:[^/]*}/{time:[^/]*}/{reason:[^/]*}")]
 async fn force_rest(gateway: web::Data<Gateway>, inspector: SignedIn, path: web::Path<ForceRestPath>) -> ApiResult {
     let target = target(&path.work_no)?;
     let seconds =
@@ -191,7 +195,7 @@ async fn bulk(
 /// (e.g. 100-006 for one not signed in); the call succeeds as a whole.
 #[utoipa::path(operation_id = "bulkForceLogout", tag = "qualitycontrol", params(super::params::AgentPath, GuidHeader),
     request_body = BulkBody, responses((status = 200, description = "Per-agent outcomes", body = BulkResponse)))]
-#[post("/qualitycontrol/{agentid:[^/]*}/bulkforcelogout")]
+#[post("/bulkforcelogout")]
 async fn bulk_force_logout(
     gateway: web::Data<Gateway>,
     inspector: SignedIn,
@@ -210,7 +214,7 @@ async fn bulk_force_logout(
 /// Force every agent of a group or skill queue busy (extension)
 #[utoipa::path(operation_id = "bulkForceBusy", tag = "qualitycontrol", params(super::params::AgentPath, GuidHeader),
     request_body = BulkBody, responses((status = 200, description = "Per-agent outcomes", body = BulkResponse)))]
-#[post("/qualitycontrol/{agentid:[^/]*}/bulkforcebusy")]
+#[post("/bulkforcebusy")]
 async fn bulk_force_busy(
     gateway: web::Data<Gateway>,
     inspector: SignedIn,
@@ -277,7 +281,7 @@ fn number(text: Option<&str>, name: &str, default: u64) -> Result<u64, ApiError>
 /// (default 20,000); older ones are read with the file itself.
 #[utoipa::path(operation_id = "queryAudit", tag = "qualitycontrol", params(super::params::AgentPath, AuditQuery, GuidHeader),
     responses((status = 200, description = "A page of records", body = AuditResponse)))]
-#[get("/qualitycontrol/{agentid:[^/]*}/audit")]
+#[get("/audit")]
 async fn query_audit(gateway: web::Data<Gateway>, inspector: SignedIn, query: web::Query<AuditQuery>) -> ApiResult {
     let agent = query.agent.as_deref().map(target).transpose()?;
     let (from, to) = (number(query.from.as_deref(), "from", 0)?, number(query.to.as_deref(), "to", u64::MAX)?);

@@ -18,7 +18,9 @@ struct Route {
 /// Every documented route.
 pub struct RouteTable {
     routes: Vec<Route>,
-    names: HashMap<(Method, String), &'static str>,
+    /// Operation ids by pattern, then method: looked up by a borrowed
+    /// pattern on every request, without building a key.
+    names: HashMap<String, Vec<(Method, &'static str)>>,
 }
 
 /// `{name}` becomes `{name:[^/]*}`, the form our handlers register, so an
@@ -44,7 +46,8 @@ impl RouteTable {
             for (method, operation) in operations {
                 let Some(operation) = operation else { continue };
                 let name = operation.operation_id.clone().unwrap_or_else(|| path.clone());
-                names.insert((method.clone(), pattern.clone()), &*Box::leak(name.into_boxed_str()));
+                let name: &'static str = Box::leak(name.into_boxed_str());
+                names.entry(pattern.clone()).or_insert_with(Vec::new).push((method.clone(), name));
                 routes.push(Route { def: ResourceDef::new(pattern.as_str()), method });
             }
         }
@@ -53,7 +56,7 @@ impl RouteTable {
 
     /// The Huawei method name (the OpenAPI operation id) of a matched route.
     pub fn name(&self, method: &Method, pattern: &str) -> Option<&'static str> {
-        self.names.get(&(method.clone(), pattern.to_owned())).copied()
+        self.names.get(pattern)?.iter().find(|(m, _)| m == method).map(|(_, name)| *name)
     }
 
     /// Methods served at `path`.

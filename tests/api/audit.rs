@@ -64,7 +64,7 @@ fn verify(path: &std::path::Path) -> (bool, String) {
 
 #[tokio::test]
 async fn the_chain_survives_a_restart_and_tampering_is_reported() {
-    let first = spawn_app_with(|s| s.audit_sync = true).await;
+    let first = spawn_app_with(|s| s.audit_sync = agentgateway::settings::SyncMode::Batch).await;
     let guid = first.sign_in(101).await;
     first.say_busy(101, &guid, "?reason=202").await.expect("0");
     let path = first.settings.audit_file.clone();

@@ -52,7 +52,7 @@ pub fn test_settings() -> Settings {
         poll_wait_ms: 300,
         hash_concurrency: 2,
         audit_file: certs.dir.join(format!("audit-{app}")).join("audit.jsonl"),
-        audit_sync: false,
+        audit_sync: agentgateway::settings::SyncMode::Off,
         metrics_listen: MetricsListen::Off,
         ..Settings::default()
     }

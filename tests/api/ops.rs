@@ -115,6 +115,8 @@ async fn metrics_count_requests_states_sign_outs_and_refusals() {
     );
     assert_eq!(records, 7.0, "{text}");
     assert!((1.0..=records).contains(&handoffs) && (1.0..=handoffs).contains(&writes), "{text}");
+    // The tests' gateways run with --audit-sync off.
+    assert_eq!(sample_value(&text, "agentgateway_audit_syncs_total"), 0.0, "{text}");
 }
 
 #[tokio::test]

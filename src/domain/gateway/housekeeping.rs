@@ -48,8 +48,8 @@ impl Gateway {
         snapshot.agents_by_state = by_state.into_iter().collect();
         let audit = self.0.audit.stats();
         let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
-        (snapshot.audit_records, snapshot.audit_handoffs, snapshot.audit_writes) =
-            (count(&audit.records), count(&audit.handoffs), count(&audit.writes));
+        (snapshot.audit_records, snapshot.audit_handoffs, snapshot.audit_writes, snapshot.audit_syncs) =
+            (count(&audit.records), count(&audit.handoffs), count(&audit.writes), count(&audit.syncs));
         Ok(snapshot)
     }
 

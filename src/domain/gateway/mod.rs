@@ -403,7 +403,12 @@ mod tests {
         };
         let directory = Directory::parse(DEMO_DIRECTORY).unwrap();
         let file = std::env::temp_dir().join(format!("agw-gateway-unit-{}", std::process::id())).join("audit.jsonl");
-        let options = crate::audit::AuditOptions { sync: false, window: 10, gather: Duration::ZERO };
+        let options = crate::audit::AuditOptions {
+            sync: crate::audit::SyncMode::Off,
+            sync_every: Duration::ZERO,
+            window: 10,
+            gather: Duration::ZERO,
+        };
         let audit = Arc::new(AuditLog::open(&file, options).unwrap());
         Gateway::new(config, directory, Arc::new(MemoryStore::default()), audit, Telemetry::new())
     }

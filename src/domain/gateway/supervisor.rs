@@ -333,17 +333,20 @@ impl Gateway {
     /// covers `target`.
     pub(super) async fn notify_inspectors(&self, target: WorkNo, signed_in: bool) {
         let Some(record) = self.directory().get(target) else { return };
-        let subtype = if signed_in { "QC_AgentState_Login" } else { "QC_AgentState_Logout" };
-        let content = Content::fields([
-            ("subtype", subtype.to_owned()),
-            ("monitoredagent", target.to_string()),
-            ("agentname", record.name.clone()),
-            ("mediaserver", "CtiServer".to_owned()),
-        ]);
-        for inspector in self.directory().inspectors() {
-            if inspector == target || !self.directory().covers(inspector, target) {
-                continue;
-            }
+        let directory = self.directory();
+        // Built only once an inspector covers the agent: most floors have
+        // few inspectors, and a sign-in or sign-out should not pay for them.
+        let mut content = None;
+        for inspector in directory.inspectors().filter(|&i| i != target && directory.covers(i, target)) {
+            let content = content.get_or_insert_with(|| {
+                let subtype = if signed_in { "QC_AgentState_Login" } else { "QC_AgentState_Logout" };
+                Content::fields([
+                    ("subtype", subtype.to_owned()),
+                    ("monitoredagent", target.to_string()),
+                    ("agentname", record.name.clone()),
+                    ("mediaserver", "CtiServer".to_owned()),
+                ])
+            });
             let now = now_ms();
             let listening = self
                 .with_slot(inspector, |slot| {

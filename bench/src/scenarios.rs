@@ -80,8 +80,8 @@ impl Ctx {
             args.extend(["--hash-concurrency".into(), "64".into()]);
         }
         let n = self.log_seq.fetch_add(1, Ordering::Relaxed);
-        // A fresh audit trail per gateway (records are synced before each
-        // command answers, as shipped); no metrics listener, whose fixed
+        // A fresh audit trail per gateway, synced as shipped unless a
+        // --gateway-arg says otherwise; no metrics listener, whose fixed
         // port two gateways would share.
         let audit = self.work.join(format!("audit-{n:02}")).join("audit.jsonl");
         let _ = std::fs::remove_dir_all(audit.parent().expect("a folder"));

@@ -98,8 +98,6 @@ pub struct SessionOptions {
     pub release_phone: bool,
     pub agent_type: u8,
     pub listen_status: bool,
-    pub client_ip: String,
-    pub media_type: String,
 }
 
 /// Why and how a session ended.
@@ -229,8 +227,6 @@ pub mod tests_support {
                 release_phone: true,
                 agent_type: 4,
                 listen_status: false,
-                client_ip: "127.0.0.1".into(),
-                media_type: "TTF".into(),
             },
             skills: Vec::new(),
             last_heartbeat: 0,

@@ -17,7 +17,8 @@ const SHARDS: usize = 64;
 pub struct MemoryStore {
     shards: Vec<Mutex<HashMap<WorkNo, AgentSlot>>>,
     wakers: Mutex<HashMap<SessionId, Arc<Notify>>>,
-    owners: Mutex<HashMap<String, WorkNo>>,
+    /// Guid owners by the Guid's UUID (see [`guid_key`]).
+    owners: Mutex<HashMap<u128, WorkNo>>,
 }
 
 impl Default for MemoryStore {
@@ -92,15 +93,19 @@ impl AgentStore for MemoryStore {
     }
 
     fn index_guid(&self, guid: &str, work_no: WorkNo) {
-        self.owners.lock().insert(guid.to_owned(), work_no);
+        if let Some(key) = guid_key(guid) {
+            self.owners.lock().insert(key, work_no);
+        }
     }
 
     fn unindex_guid(&self, guid: &str) {
-        self.owners.lock().remove(guid);
+        if let Some(key) = guid_key(guid) {
+            self.owners.lock().remove(&key);
+        }
     }
 
     fn guid_owner(&self, guid: &str) -> Option<WorkNo> {
-        self.owners.lock().get(guid).copied()
+        self.owners.lock().get(&guid_key(guid)?).copied()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -108,10 +113,34 @@ impl AgentStore for MemoryStore {
     }
 }
 
+/// A Guid's index key: the 128 bits of its UUID part, not a copy of its
+/// text (a Guid is 50-odd characters, kept once per session already). Our
+/// Guids' UUIDs are random, so two live Guids do not share one; and the key
+/// only names a candidate owner, whose session the caller then checks the
+/// whole Guid against. Text that does not start with a UUID has no key.
+fn guid_key(guid: &str) -> Option<u128> {
+    guid.get(..36).and_then(|text| uuid::Uuid::try_parse(text).ok()).map(|uuid| uuid.as_u128())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ids::WorkNo;
+
+    #[test]
+    fn guid_owners_are_found_by_the_guid_and_forgotten_with_it() {
+        let store = MemoryStore::default();
+        let owner = WorkNo::new(900).unwrap();
+        let guid = crate::domain::ids::Guid::generate(3);
+        store.index_guid(guid.as_str(), owner);
+        assert_eq!(store.guid_owner(guid.as_str()), Some(owner));
+        let other = crate::domain::ids::Guid::generate(3);
+        assert_eq!(store.guid_owner(other.as_str()), None);
+        assert_eq!(store.guid_owner("not-a-guid"), None);
+        assert_eq!(store.guid_owner(""), None);
+        store.unindex_guid(guid.as_str());
+        assert_eq!(store.guid_owner(guid.as_str()), None);
+    }
 
     #[tokio::test]
     async fn update_all_visits_every_slot_and_drops_emptied_ones() {

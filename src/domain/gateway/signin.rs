@@ -95,8 +95,6 @@ impl Gateway {
                 release_phone: request.release_phone.unwrap_or(true),
                 agent_type: request.agent_type,
                 listen_status: request.listen_status,
-                client_ip: request.ip.clone(),
-                media_type: request.media_type(),
             },
             skills,
             last_heartbeat: now,

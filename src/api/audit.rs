@@ -4,6 +4,7 @@
 //! leaves, by the call-log middleware.
 
 use std::fmt::Display;
+use std::net::IpAddr;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::Method;
@@ -12,6 +13,7 @@ use actix_web::{web, HttpMessage, HttpRequest};
 use super::auth::Acting;
 use super::qualitycontrol::BulkOutcomes;
 use crate::audit::{ActorRef, EntryRef, Shown, Written};
+use crate::domain::ids::WorkNo;
 use crate::domain::params::{BusyReason, RestCause, SignOutReason};
 use crate::domain::reasons::Category;
 use crate::domain::Gateway;
@@ -67,49 +69,79 @@ fn reason_of(req: &HttpRequest, operation: &str) -> Option<(Category, u16)> {
 }
 
 /// Writes the records for one answered request: one, or one per agent of
-/// a bulk action. Resolves once they are on disk.
+/// a bulk action. Resolves once they are written.
 pub async fn record<B>(response: &ServiceResponse<B>, operation: &str, retcode: Retcode, request_id: &str) {
     let req = response.request();
     let Some(gateway) = req.app_data::<web::Data<Gateway>>() else { return };
-    let ip = req.peer_addr().map(|a| a.ip());
-    let ip: &(dyn Display + Sync) = match &ip {
-        Some(ip) => ip,
-        None => &"",
-    };
-    let acting = req.extensions().get::<Acting>().copied();
-    // For a refused sign-in, the work number it claimed; otherwise nobody
-    // (a failed Guid check names no one).
-    let claimed = claimed(req, operation);
-    let (work_no, role): (&(dyn Display + Sync), &str) = match &acting {
-        Some(acting) => (&acting.work_no, acting.role.as_str()),
-        None => (&claimed, "unauthenticated"),
-    };
-    let reason = |reason: Option<(Category, u16)>| reason.map(|(category, code)| gateway.audit_reason(category, code));
+    for written in submit(req, gateway, operation, retcode, request_id) {
+        if let Err(e) = written.wait().await {
+            log::error!("{e}");
+        }
+    }
+}
+
+/// Serialises the request's records into the audit batch while its parts
+/// can be borrowed; the caller awaits them after.
+fn submit(req: &HttpRequest, gateway: &Gateway, operation: &str, retcode: Retcode, request_id: &str) -> Vec<Written> {
+    let who = who(req, operation);
     let target = target(req);
+    let reason = |reason: Option<(Category, u16)>| reason.map(|(category, code)| gateway.audit_reason(category, code));
     let one = EntryRef {
-        actor: ActorRef { work_no: Shown(work_no), role, ip: Shown(ip) },
+        actor: ActorRef { work_no: Shown(&who.work_no), role: who.role, ip: Shown(&who.ip) },
         target: Shown(&target),
         action: operation,
         reason: reason(reason_of(req, operation)),
         retcode: retcode.code(),
         request_id,
     };
-    // Submitted while the request's parts are borrowed, awaited after.
-    let written: Vec<Written> = match req.extensions().get::<BulkOutcomes>() {
-        Some(bulk) => bulk
-            .outcomes
-            .iter()
+    match req.extensions().get::<BulkOutcomes>() {
+        Some(bulk) => (bulk.outcomes.iter())
             .map(|(t, code)| {
                 let each = EntryRef { target: Shown(t), reason: reason(bulk.reason), retcode: code.code(), ..one };
                 gateway.audit().submit(&each)
             })
             .collect(),
         None => vec![gateway.audit().submit(&one)],
-    };
-    for written in written {
-        if let Err(e) = written.wait().await {
-            log::error!("{e}");
+    }
+}
+
+/// Who acted, as a record names them.
+struct Who<'r> {
+    work_no: Party<'r>,
+    role: &'static str,
+    ip: Address,
+}
+
+/// The authenticated caller; for a refused sign-in, the work number it
+/// claimed; otherwise nobody (a failed Guid check names no one).
+fn who<'r>(req: &'r HttpRequest, operation: &str) -> Who<'r> {
+    let ip = Address(req.peer_addr().map(|a| a.ip()));
+    match req.extensions().get::<Acting>() {
+        Some(acting) => Who { work_no: Party::Caller(acting.work_no), role: acting.role.as_str(), ip },
+        None => Who { work_no: Party::Claimed(claimed(req, operation)), role: "unauthenticated", ip },
+    }
+}
+
+enum Party<'r> {
+    Caller(WorkNo),
+    Claimed(&'r str),
+}
+
+impl Display for Party<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Party::Caller(work_no) => work_no.fmt(f),
+            Party::Claimed(text) => f.write_str(text),
         }
+    }
+}
+
+/// The client's address, or nothing.
+struct Address(Option<IpAddr>);
+
+impl Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.map_or(Ok(()), |ip| ip.fmt(f))
     }
 }
 

@@ -13,7 +13,7 @@ use actix_web::{web, HttpMessage, HttpRequest};
 use super::auth::Acting;
 use super::qualitycontrol::BulkOutcomes;
 use crate::audit::{ActorRef, EntryRef, Shown, Written};
-use crate::domain::ids::WorkNo;
+use crate::domain::ids::{parse_decimal, WorkNo};
 use crate::domain::params::{BusyReason, RestCause, SignOutReason};
 use crate::domain::reasons::Category;
 use crate::domain::Gateway;
@@ -150,20 +150,16 @@ fn claimed<'r>(req: &'r HttpRequest, operation: &str) -> &'r str {
     matches!(operation, "login" | "forceLogin")
         .then(|| req.match_info().get("agentid"))
         .flatten()
-        .filter(|a| plain_number(a))
+        .filter(|a| parse_decimal(a, 12).is_some())
         .unwrap_or("")
 }
 
 /// The agent acted on: client text, so recorded only as a plain number.
 fn target(req: &HttpRequest) -> &str {
     let target = req.match_info().get("workNo").or_else(|| req.match_info().get("agentid")).unwrap_or("");
-    if plain_number(target) {
+    if target.is_empty() || parse_decimal(target, 12).is_some() {
         target
     } else {
         "invalid"
     }
-}
-
-fn plain_number(text: &str) -> bool {
-    text.len() <= 12 && text.bytes().all(|b| b.is_ascii_digit())
 }

@@ -15,6 +15,7 @@ use super::audit::{self, RequestId};
 use super::envelope::Outcome;
 use super::error::ApiError;
 use super::routes::RouteTable;
+use crate::domain::ids::parse_decimal;
 use crate::domain::Gateway;
 use crate::retcode::Retcode;
 
@@ -111,7 +112,7 @@ fn log_call<B>(response: &ServiceResponse<B>, name: &str, retcode: Option<Retcod
     let agent = req
         .match_info()
         .get("agentid")
-        .map(|a| if !a.is_empty() && a.len() <= 12 && a.bytes().all(|b| b.is_ascii_digit()) { a } else { "invalid" })
+        .map(|a| if parse_decimal(a, 12).is_some() { a } else { "invalid" })
         .unwrap_or("-");
     log::info!(
         "{name} agent={agent} retcode={} status={} {:.3}ms",

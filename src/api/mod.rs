@@ -89,7 +89,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// a 404); the document names the parameter only.
 fn document_paths_without_patterns(doc: &mut utoipa::openapi::OpenApi) {
     let paths = std::mem::take(&mut doc.paths.paths);
-    doc.paths.paths = paths.into_iter().map(|(path, item)| (path.replace(":[^/]*}", "}"), item)).collect();
+    doc.paths.paths = paths.into_iter().map(|(path, item)| (routes::openapi_path(&path), item)).collect();
 }
 
 /// Any operation can also fail in the HTTP layer with the same envelope

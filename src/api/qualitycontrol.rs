@@ -296,11 +296,8 @@ async fn query_audit(gateway: web::Data<Gateway>, inspector: SignedIn, query: we
             && action.as_ref().is_none_or(|a| r.entry.action == *a)
             && (from..to).contains(&r.time_ms)
     };
-    // The query reads the trail's file: off the worker thread.
     let (skip, take) = ((page - 1) * size as usize, size as usize);
-    let (records, total) = web::block(move || gateway.audit_records(&inspector.0, filter, skip, take))
-        .await
-        .map_err(|e| ApiError::business(Retcode::Internal, e.to_string()))??;
+    let (records, total) = gateway.audit_records(&inspector.0, filter, skip, take).await?;
     let result = AuditPage { total, page, size: size as usize, records };
     Ok(success(&AuditResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
 }

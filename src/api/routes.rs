@@ -23,10 +23,19 @@ pub struct RouteTable {
     names: HashMap<String, Vec<(Method, &'static str)>>,
 }
 
-/// `{name}` becomes `{name:[^/]*}`, the form our handlers register, so an
-/// empty segment still reaches the handler and gets its parameter retcode.
+/// What follows a path parameter's name where handlers and scopes register
+/// it: any segment, even an empty one, so that an empty segment still
+/// reaches the handler and gets its parameter retcode instead of a 404.
+const ANY_SEGMENT: &str = ":[^/]*";
+
+/// `{name}` becomes `{name:[^/]*}`, the form our handlers register.
 fn actix_pattern(openapi_path: &str) -> String {
-    openapi_path.replace('}', ":[^/]*}")
+    openapi_path.replace('}', &format!("{ANY_SEGMENT}}}"))
+}
+
+/// `{name:[^/]*}` becomes `{name}`, the form the API document uses.
+pub fn openapi_path(actix_pattern: &str) -> String {
+    actix_pattern.replace(&format!("{ANY_SEGMENT}}}"), "}")
 }
 
 impl RouteTable {

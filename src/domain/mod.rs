@@ -39,6 +39,13 @@ impl Failure {
     }
 }
 
+impl From<crate::audit::AuditError> for Failure {
+    fn from(err: crate::audit::AuditError) -> Failure {
+        log::error!("{err}");
+        Failure::of(Retcode::Internal)
+    }
+}
+
 impl From<crate::store::StoreError> for Failure {
     fn from(err: crate::store::StoreError) -> Failure {
         log::error!("{err}");

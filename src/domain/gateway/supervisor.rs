@@ -309,24 +309,25 @@ impl Gateway {
     }
 
     /// Audit records about agents in the inspector's scope, newest first.
+    /// They are read from the trail's file, on the blocking pool.
     #[allow(clippy::type_complexity)]
-    pub fn audit_records(
+    pub async fn audit_records(
         &self,
         inspector: &Caller,
-        mut keep: impl FnMut(&crate::audit::Record) -> bool,
+        mut keep: impl FnMut(&crate::audit::Record) -> bool + Send + 'static,
         skip: usize,
         take: usize,
     ) -> Result<(Vec<crate::audit::Record>, usize), Failure> {
         self.require_inspector(inspector, Retcode::NoRight)?;
-        let directory = self.directory();
-        let in_scope = |r: &crate::audit::Record| {
-            WorkNo::parse(&r.entry.target)
-                .is_some_and(|t| t == inspector.work_no || directory.covers(inspector.work_no, t))
+        let (gateway, caller) = (self.clone(), inspector.work_no);
+        let read = move || {
+            let directory = gateway.directory();
+            let in_scope = |r: &crate::audit::Record| {
+                WorkNo::parse(&r.entry.target).is_some_and(|t| t == caller || directory.covers(caller, t))
+            };
+            gateway.0.audit.newest_first(|r| in_scope(r) && keep(r), skip, take)
         };
-        self.0
-            .audit
-            .newest_first(|r| in_scope(r) && keep(r), skip, take)
-            .map_err(|e| Failure::new(Retcode::Internal, e.to_string()))
+        Ok(tokio::task::spawn_blocking(read).await.map_err(|_| Failure::of(Retcode::Internal))??)
     }
 
     /// Queues `QC_AgentState_Notify` for listening inspectors whose scope

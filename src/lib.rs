@@ -7,10 +7,12 @@
 
 pub mod api;
 pub mod audit;
+pub mod clock;
 pub mod domain;
 pub mod logging;
 pub mod memory;
 pub mod retcode;
+pub mod security;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
@@ -26,6 +28,7 @@ use actix_web::HttpServer;
 use api::body::BodyLimits;
 use api::{AppData, HeaderLimit};
 use audit::{AuditLog, AuditOptions};
+use domain::audit::AuditTrail;
 use domain::directory::{Directory, DEMO_DIRECTORY};
 use domain::session::GuidPolicy;
 use domain::{Gateway, GatewayConfig, LockoutPolicy};
@@ -43,7 +46,10 @@ pub struct Application {
     metrics: Option<(u16, Server)>,
     server: Server,
     gateway: Gateway,
+    audit: Arc<AuditLog>,
     sweep_every: Duration,
+    anchor_every: Duration,
+    security_log_every: Duration,
 }
 
 /// Stops a running gateway, from anywhere.
@@ -69,18 +75,28 @@ impl Application {
         settings.validate()?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         let tls = tls::server_config(&settings.tls_cert, &settings.tls_key, address, settings.allow_dev_cert)?;
-        let audit = AuditLog::open(
+        let directory = load_directory(&settings)?;
+        // Bind before starting anything, so a taken port leaves nothing running.
+        let metrics_listener = match settings.metrics_listen {
+            MetricsListen::Off => None,
+            MetricsListen::At(at) => Some(TcpListener::bind(at).map_err(|e| format!("metrics-listen {at}: {e}"))?),
+        };
+        if settings.audit_window != Settings::default().audit_window {
+            log::warn!("--audit-window is no longer used: the audit query finds records by time in the whole trail");
+        }
+        let audit = Arc::new(AuditLog::open(
             &settings.audit_file,
             AuditOptions {
                 sync: settings.audit_sync,
                 sync_every: Duration::from_millis(settings.audit_sync_ms),
-                window: settings.audit_window,
                 gather: Duration::from_millis(settings.audit_gather_ms),
+                retry_every: Duration::from_millis(settings.audit_retry_ms),
+                broken_tail: settings.audit_broken_tail,
             },
-        )?;
+        )?);
         let store = Arc::new(MemoryStore::default());
-        let directory = load_directory(&settings)?;
-        let gateway = Gateway::new(gateway_config(&settings), directory, store, Arc::new(audit), Telemetry::new());
+        let trail: Arc<dyn AuditTrail> = audit.clone();
+        let gateway = Gateway::new(gateway_config(&settings), directory, store, trail, Telemetry::new());
         let data = AppData::new(
             gateway.clone(),
             BodyLimits {
@@ -89,11 +105,6 @@ impl Application {
             },
             HeaderLimit(settings.max_header_bytes),
         );
-        // Bind before starting anything, so a taken port leaves nothing running.
-        let metrics_listener = match settings.metrics_listen {
-            MetricsListen::Off => None,
-            MetricsListen::At(at) => Some(TcpListener::bind(at).map_err(|e| format!("metrics-listen {at}: {e}"))?),
-        };
         // actix counts the shutdown grace in whole seconds.
         let shutdown_secs = settings.shutdown_timeout_ms.div_ceil(1000);
         let metrics_data = data.clone();
@@ -112,7 +123,16 @@ impl Application {
             None => None,
         };
         let sweep_every = Duration::from_millis((settings.heartbeat_timeout_ms / 10).clamp(5, 1000));
-        Ok(Application { port: address.port(), metrics, server, gateway, sweep_every })
+        Ok(Application {
+            port: address.port(),
+            metrics,
+            server,
+            gateway,
+            audit,
+            sweep_every,
+            anchor_every: Duration::from_millis(settings.audit_anchor_ms),
+            security_log_every: Duration::from_millis(settings.security_log_ms),
+        })
     }
 
     /// The port actually bound.
@@ -131,7 +151,10 @@ impl Application {
         StopHandle { gateway: self.gateway.clone(), servers: servers.map(Server::handle).collect() }
     }
 
-    /// Serves until stopped, signing out silent agents on the side.
+    /// Serves until stopped, signing out silent agents on the side,
+    /// publishing the audit trail's head and summing up refusals of
+    /// strangers in the log. Once both servers have stopped, the audit
+    /// trail is closed (and its lock released) before this returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let gateway = self.gateway.clone();
         let every = self.sweep_every;
@@ -153,6 +176,11 @@ impl Application {
                 telemetry.upkeep();
             }
         });
+        let audit = self.audit.clone();
+        log::info!("{}", audit.anchor());
+        let anchor = repeat(self.anchor_every, move || log::info!("{}", audit.anchor()));
+        let (telemetry, period) = (self.gateway.telemetry().clone(), self.security_log_every);
+        let security_log = repeat(period, move || telemetry.flush_security_log(period));
         let metrics = async {
             match self.metrics {
                 Some((_, server)) => server.await,
@@ -160,10 +188,24 @@ impl Application {
             }
         };
         let (served, metrics_served) = futures_util::future::join(self.server, metrics).await;
-        sweeper.abort();
-        upkeep.abort();
+        for task in [sweeper, upkeep, anchor, security_log] {
+            task.abort();
+        }
+        self.audit.close().await;
         served.and(metrics_served)
     }
+}
+
+/// Runs `each` every `period`, the first time one period from now.
+fn repeat(period: Duration, each: impl Fn() + Send + 'static) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            each();
+        }
+    })
 }
 
 /// The metrics listener: plain HTTP, one worker, no TLS. It is meant for a

@@ -117,7 +117,7 @@ impl Log for AsyncLogger {
 }
 
 fn timestamp() -> String {
-    crate::domain::rfc3339(crate::domain::now_ms())
+    crate::clock::rfc3339(crate::clock::now_ms())
 }
 
 #[cfg(test)]

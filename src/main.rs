@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(Tool::HashPassword) => return hash_password(),
-        Some(Tool::Audit(AuditTool::Verify { file })) => return verify_audit(&file),
+        Some(Tool::Audit(AuditTool::Verify { file, anchors })) => return verify_audit(&file, &anchors),
         None => {}
     }
     let settings = match Settings::resolve(cli.config.as_deref(), cli.layer) {
@@ -36,6 +36,9 @@ fn main() -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
+    // Before anything says it listens: a SIGTERM right after that line must
+    // stop the gateway gracefully, not kill it.
+    let stop_signal = stop_signal().map_err(|e| format!("signal handlers: {e}"))?;
     let listener =
         std::net::TcpListener::bind(settings.listen).map_err(|e| format!("listen {}: {e}", settings.listen))?;
     let app = Application::build(settings.clone(), listener)?;
@@ -54,7 +57,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     }
     let handle = app.handle();
     actix_web::rt::spawn(async move {
-        stop_signal().await;
+        stop_signal.await;
         log::info!("stopping: answering waiting polls, finishing in-flight requests");
         handle.stop(true).await;
     });
@@ -63,20 +66,16 @@ async fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// SIGINT or SIGTERM.
-async fn stop_signal() {
+/// SIGINT or SIGTERM, with both handlers installed now.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
+    let (mut interrupt, mut term) = (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?);
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+    })
 }
 
 fn hash_password() -> ExitCode {
@@ -93,10 +92,11 @@ fn hash_password() -> ExitCode {
     }
 }
 
-/// Exit 0 when the trail is intact, 1 with the first problem otherwise.
-fn verify_audit(file: &std::path::Path) -> ExitCode {
-    match agentgateway::audit::verify(file) {
-        Ok(finding @ agentgateway::audit::Finding::Intact { .. }) => {
+/// Exit 0 when the trail is intact (a torn last record included: it is an
+/// interrupted write, not an edit), 1 with the first problem otherwise.
+fn verify_audit(file: &std::path::Path, anchors: &[agentgateway::audit::Anchor]) -> ExitCode {
+    match agentgateway::audit::verify(file, anchors) {
+        Ok(finding) if finding.is_intact() => {
             println!("{}: {finding}", file.display());
             ExitCode::SUCCESS
         }

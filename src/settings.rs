@@ -8,7 +8,7 @@ use std::str::FromStr;
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
-pub use crate::audit::SyncMode;
+pub use crate::audit::{BrokenTail, SyncMode};
 use crate::domain::session::AuthMode;
 
 /// One layer of settings: each field is set or left to a lower layer.
@@ -93,12 +93,26 @@ pub struct Layer {
     /// With --audit-sync interval, the longest a written record waits for its fdatasync [default: 10]
     #[arg(long, env = "AGW_AUDIT_SYNC_MS", value_name = "MS")]
     pub audit_sync_ms: Option<u64>,
-    /// How many of the newest audit records the audit query searches (read from the file) [default: 20000]
-    #[arg(long, env = "AGW_AUDIT_WINDOW", value_name = "N")]
+    /// No longer used: the audit query finds records by time in the whole trail (accepted, ignored)
+    #[arg(long, env = "AGW_AUDIT_WINDOW", value_name = "N", hide = true)]
     pub audit_window: Option<usize>,
     /// How long the audit writer lets a batch gather once woken; 0 writes what is waiting at once [default: 0]
     #[arg(long, env = "AGW_AUDIT_GATHER_MS", value_name = "MS")]
     pub audit_gather_ms: Option<u64>,
+    /// At start-up, a trail whose end is broken: refuse to start, or set-aside (rename it and begin a new
+    /// chain that says so) [default: refuse]
+    #[arg(long, env = "AGW_AUDIT_BROKEN_TAIL", value_name = "refuse|set-aside")]
+    pub audit_broken_tail: Option<BrokenTail>,
+    /// How often the audit trail's head (seq and hash) is written to the log, as an anchor for an outside
+    /// collector [default: 60000]
+    #[arg(long, env = "AGW_AUDIT_ANCHOR_MS", value_name = "MS")]
+    pub audit_anchor_ms: Option<u64>,
+    /// How often a trail that cannot be written is tried again [default: 1000]
+    #[arg(long, env = "AGW_AUDIT_RETRY_MS", value_name = "MS")]
+    pub audit_retry_ms: Option<u64>,
+    /// How often refusals of unauthenticated requests are summed up in one log line [default: 10000]
+    #[arg(long, env = "AGW_SECURITY_LOG_MS", value_name = "MS")]
+    pub security_log_ms: Option<u64>,
     /// Refuse reason codes that the catalog does not name [default: false]
     #[arg(long, env = "AGW_STRICT_REASONS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub strict_reasons: Option<bool>,
@@ -183,6 +197,10 @@ pub enum AuditTool {
     Verify {
         /// The audit file (its `.head` sidecar is read too)
         file: PathBuf,
+        /// A head the gateway published earlier (`audit head: seq=SEQ hash=HASH` in its log, or the
+        /// agentgateway_audit_head_* metrics): record SEQ must still carry HASH (at least 12 hex digits)
+        #[arg(long = "anchor", value_name = "SEQ:HASH")]
+        anchors: Vec<crate::audit::Anchor>,
     },
 }
 
@@ -214,8 +232,13 @@ pub struct Settings {
     pub audit_file: PathBuf,
     pub audit_sync: SyncMode,
     pub audit_sync_ms: u64,
+    /// Ignored (see the flag); kept so that old settings still start.
     pub audit_window: usize,
     pub audit_gather_ms: u64,
+    pub audit_broken_tail: BrokenTail,
+    pub audit_anchor_ms: u64,
+    pub audit_retry_ms: u64,
+    pub security_log_ms: u64,
     pub strict_reasons: bool,
     pub lockout_attempts: u32,
     pub lockout_ms: u64,
@@ -256,6 +279,10 @@ impl Default for Settings {
             audit_sync_ms: 10,
             audit_window: 20_000,
             audit_gather_ms: 0,
+            audit_broken_tail: BrokenTail::Refuse,
+            audit_anchor_ms: 60_000,
+            audit_retry_ms: 1_000,
+            security_log_ms: 10_000,
             strict_reasons: false,
             lockout_attempts: 5,
             lockout_ms: 60_000,
@@ -307,6 +334,10 @@ impl Settings {
                 audit_sync_ms,
                 audit_window,
                 audit_gather_ms,
+                audit_broken_tail,
+                audit_anchor_ms,
+                audit_retry_ms,
+                security_log_ms,
                 strict_reasons,
                 lockout_attempts,
                 lockout_ms,
@@ -341,8 +372,10 @@ impl Settings {
             ("body-timeout-ms", self.body_timeout_ms),
             ("max-connections", self.max_connections as u64),
             ("hash-concurrency", self.hash_concurrency as u64),
-            ("audit-window", self.audit_window as u64),
             ("audit-sync-ms", self.audit_sync_ms),
+            ("audit-anchor-ms", self.audit_anchor_ms),
+            ("audit-retry-ms", self.audit_retry_ms),
+            ("security-log-ms", self.security_log_ms),
             ("lockout-attempts", u64::from(self.lockout_attempts)),
             ("lockout-ms", self.lockout_ms),
             ("shutdown-timeout-ms", self.shutdown_timeout_ms),
@@ -411,6 +444,10 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_AUDIT_SYNC_MS",
     "AGW_AUDIT_WINDOW",
     "AGW_AUDIT_GATHER_MS",
+    "AGW_AUDIT_BROKEN_TAIL",
+    "AGW_AUDIT_ANCHOR_MS",
+    "AGW_AUDIT_RETRY_MS",
+    "AGW_SECURITY_LOG_MS",
     "AGW_STRICT_REASONS",
     "AGW_LOCKOUT_ATTEMPTS",
     "AGW_LOCKOUT_MS",

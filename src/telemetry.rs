@@ -31,6 +31,12 @@ const AUDIT_RECORDS: &str = "agentgateway_audit_records_total";
 const AUDIT_HANDOFFS: &str = "agentgateway_audit_handoffs_total";
 const AUDIT_WRITES: &str = "agentgateway_audit_writes_total";
 const AUDIT_SYNCS: &str = "agentgateway_audit_syncs_total";
+const AUDIT_FALLBACK: &str = "agentgateway_audit_fallback_records_total";
+const AUDIT_REFUSALS: &str = "agentgateway_audit_refusals_total";
+const AUDIT_WRITABLE: &str = "agentgateway_audit_writable";
+const AUDIT_HEAD_SEQ: &str = "agentgateway_audit_head_seq";
+const AUDIT_HEAD_HASH: &str = "agentgateway_audit_head_hash_prefix";
+const UNAUTHENTICATED: &str = "agentgateway_unauthenticated_refusals_total";
 
 /// Latency buckets in seconds: sub-millisecond commands up to the longest
 /// poll wait anyone should configure.
@@ -83,6 +89,12 @@ pub struct Snapshot {
     pub audit_handoffs: u64,
     pub audit_writes: u64,
     pub audit_syncs: u64,
+    /// Records kept in the fallback while the trail could not be written.
+    pub audit_fallback: u64,
+    /// The trail's head: last record number, first 52 bits of its hash.
+    pub audit_head_seq: u64,
+    pub audit_head_hash_prefix: u64,
+    pub audit_writable: bool,
 }
 
 /// The gateway's metrics. Cheap to clone.
@@ -97,6 +109,7 @@ struct Inner {
     /// `agentgateway_sign_outs_total` by reason code, registered on first use
     /// (a registration builds a label and hashes the key).
     sign_outs: Box<[std::sync::OnceLock<Counter>]>,
+    security: crate::security::SecurityLog,
 }
 
 /// Sign-out reasons are 1–255 (given) and a few system codes above.
@@ -122,11 +135,13 @@ impl Telemetry {
         let polls_waiting = recorder.register_gauge(&Key::from_static_name(POLLS_WAITING), &METADATA);
         let in_flight = recorder.register_gauge(&Key::from_static_name(REQUESTS_IN_FLIGHT), &METADATA);
         let sign_outs = (0..SIGN_OUT_CODES).map(|_| std::sync::OnceLock::new()).collect();
-        let telemetry = Telemetry(Arc::new(Inner { recorder, handle, polls_waiting, in_flight, sign_outs }));
+        let security = crate::security::SecurityLog::default();
+        let telemetry = Telemetry(Arc::new(Inner { recorder, handle, polls_waiting, in_flight, sign_outs, security }));
         // Series that exist from the start, so a rate() over them works
         // before the first event and alerts can tell "zero" from "absent".
         telemetry.counter(EVENTS_DROPPED, vec![]).increment(0);
         telemetry.counter(PASSWORD_FAILURES, vec![]).increment(0);
+        telemetry.counter(AUDIT_REFUSALS, vec![]).increment(0);
         for kind in GuidRejection::ALL {
             telemetry.counter(GUID_REJECTIONS, vec![Label::from_static_parts("kind", kind.label())]).increment(0);
         }
@@ -185,6 +200,27 @@ impl Telemetry {
         self.counter(GUID_REJECTIONS, vec![Label::from_static_parts("kind", kind.label())]).increment(1);
     }
 
+    /// A command was refused because its audit record could not be written.
+    pub fn audit_refused(&self) {
+        self.counter(AUDIT_REFUSALS, vec![]).increment(1);
+    }
+
+    /// A request that no principal stands behind was refused (a Guid, a
+    /// sign-in, an unknown interface): counted, and summed up in the
+    /// security log, instead of an audit record each.
+    pub fn refused_unauthenticated(&self, retcode: &'static str, ip: Option<std::net::IpAddr>) {
+        self.counter(UNAUTHENTICATED, vec![Label::from_static_parts("retcode", retcode)]).increment(1);
+        self.0.security.refused(retcode, ip);
+    }
+
+    /// Writes the security log's line for the last `period`, if anything
+    /// was refused in it.
+    pub fn flush_security_log(&self, period: std::time::Duration) {
+        if let Some(line) = self.0.security.take_line(period) {
+            log::warn!("{line}");
+        }
+    }
+
     /// Everything, in the Prometheus text format, with the gauges set from
     /// `snapshot`.
     pub fn render(&self, snapshot: &Snapshot) -> String {
@@ -198,6 +234,10 @@ impl Telemetry {
         self.counter(AUDIT_HANDOFFS, vec![]).absolute(snapshot.audit_handoffs);
         self.counter(AUDIT_WRITES, vec![]).absolute(snapshot.audit_writes);
         self.counter(AUDIT_SYNCS, vec![]).absolute(snapshot.audit_syncs);
+        self.counter(AUDIT_FALLBACK, vec![]).absolute(snapshot.audit_fallback);
+        self.gauge(AUDIT_HEAD_SEQ, vec![]).set(snapshot.audit_head_seq as f64);
+        self.gauge(AUDIT_HEAD_HASH, vec![]).set(snapshot.audit_head_hash_prefix as f64);
+        self.gauge(AUDIT_WRITABLE, vec![]).set(f64::from(u8::from(snapshot.audit_writable)));
         self.0.handle.render()
     }
 
@@ -239,6 +279,9 @@ fn describe(recorder: &PrometheusRecorder) {
         text(AUDIT_HANDOFFS, "Batches of audit records handed to the writer (one per worker per event-loop turn)."),
         text(AUDIT_WRITES, "Writes of the audit trail, one per batch of records."),
         text(AUDIT_SYNCS, "fdatasync calls on the audit trail (per batch, per interval or none: --audit-sync)."),
+        text(AUDIT_FALLBACK, "Sign-out and lock records kept in <trail>.pending while the trail could not be written."),
+        text(AUDIT_REFUSALS, "Commands refused (100-007) because their audit record could not be written."),
+        text(UNAUTHENTICATED, "Refused requests without an authenticated caller, by retcode (not audit records)."),
     ] {
         recorder.describe_counter(name, None, help);
     }
@@ -248,6 +291,9 @@ fn describe(recorder: &PrometheusRecorder) {
         text(REQUESTS_IN_FLIGHT, "Requests being handled on this node."),
         text(EVENTS_QUEUED, "Events waiting in session queues, including ended sessions' final events."),
         text(ENDED_SESSIONS, "Ended sessions kept for their final poll."),
+        text(AUDIT_WRITABLE, "1 while the audit trail can be written, 0 while commands are refused for it."),
+        text(AUDIT_HEAD_SEQ, "Number of the audit trail's last record (an anchor: keep it with the hash prefix)."),
+        text(AUDIT_HEAD_HASH, "First 13 hex digits (52 bits) of the last audit record's hash, as a number."),
     ] {
         recorder.describe_gauge(name, None, help);
     }

@@ -1,6 +1,8 @@
 //! Authentication as extractors: a handler that takes [`SignedIn`] only
 //! runs for a live session's Guid on its own agent id; [`Poller`] also
-//! admits an ended session's Guid, for the final poll.
+//! admits an ended session's Guid, for the final poll. A command's
+//! [`Origin`] (its request id and the client's address) is an extractor
+//! too, for the audit records the domain writes.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,6 +11,7 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::error::ApiError;
+use crate::domain::audit::{Origin, RequestId};
 use crate::domain::ids::WorkNo;
 use crate::domain::{Caller, Gateway};
 use crate::retcode::Retcode;
@@ -23,16 +26,31 @@ pub struct Poller(pub Caller);
 /// Guid; `.1` is the agent acted on.
 pub struct Operator(pub Caller, pub WorkNo);
 
-/// Who is acting, for the audit trail (set by the extractors and sign-in).
+/// Marks a request that was refused with no principal behind it (a Guid
+/// refused, a sign-in refused, no such interface): the call log counts it
+/// for the security log instead of the audit trail.
 #[derive(Debug, Clone, Copy)]
-pub struct Acting {
-    pub work_no: WorkNo,
-    pub role: crate::domain::directory::Role,
+pub struct Refused;
+
+/// Marks `req` as [`Refused`].
+pub fn mark_refused(req: &HttpRequest) {
+    req.extensions_mut().insert(Refused);
 }
 
-/// Notes the acting caller in the request, for the audit trail.
-pub fn note_acting(req: &HttpRequest, caller: &Caller) {
-    req.extensions_mut().insert(Acting { work_no: caller.work_no, role: caller.role });
+/// The request's origin: a new request id (also sent back as
+/// `X-Request-Id`) and the client's address.
+pub fn origin(req: &HttpRequest) -> Origin {
+    let request_id = *req.extensions_mut().get_or_insert_with(RequestId::new);
+    Origin { request_id, ip: req.peer_addr().map(|a| a.ip()) }
+}
+
+impl FromRequest for Origin {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Origin, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(origin(req)))
+    }
 }
 
 /// Parses the `{agentid}` path segment (101–999999).
@@ -64,17 +82,16 @@ fn authenticate(req: &HttpRequest, admit: Admit) -> Authenticating<Caller> {
     let parsed = credentials(req);
     let req = req.clone();
     Box::pin(async move {
-        let (gateway, work_no, guid) = parsed?;
+        let (gateway, work_no, guid) = parsed.inspect_err(|_| mark_refused(&req))?;
         let caller = match admit {
-            Admit::Live => gateway.authenticate(work_no, &guid, false).await?,
-            Admit::LiveOrEnded => gateway.authenticate(work_no, &guid, true).await?,
-            Admit::Operator => gateway.authenticate_operator(work_no, &guid).await?,
+            Admit::Live => gateway.authenticate(work_no, &guid, false).await,
+            Admit::LiveOrEnded => gateway.authenticate(work_no, &guid, true).await,
+            Admit::Operator => gateway.authenticate_operator(work_no, &guid).await,
         };
-        // Only commands are audited; a poll need not carry this.
-        if req.method() != actix_web::http::Method::GET {
-            note_acting(&req, &caller);
+        if caller.is_err() {
+            mark_refused(&req);
         }
-        Ok(caller)
+        Ok(caller?)
     })
 }
 

@@ -1,20 +1,23 @@
-//! Middleware: the per-call log line, metrics and audit record, the header
-//! size cap, and the net that turns any framework error without our
-//! envelope into one.
+//! Middleware: the per-call log line and metrics, the count of refusals
+//! with no principal behind them, the header size cap, and the net that
+//! turns any framework error without our envelope into one. Audit records
+//! are the domain's: each audited operation writes its own before it takes
+//! effect.
 
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::http::{ConnectionType, Method, StatusCode};
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
-use actix_web::{web, ResponseError};
+use actix_web::{web, HttpMessage, ResponseError};
 
-use super::audit::{self, RequestId};
+use super::auth::Refused;
 use super::envelope::Outcome;
 use super::error::ApiError;
 use super::routes::RouteTable;
+use crate::domain::audit::RequestId;
 use crate::domain::ids::parse_decimal;
 use crate::domain::Gateway;
 use crate::retcode::Retcode;
@@ -28,9 +31,8 @@ fn header_bytes(req: &ServiceRequest) -> usize {
 }
 
 /// One line and one count per call: Huawei method name, agent, retcode,
-/// status, duration. The Guid and the body are never logged. Commands are also written to
-/// the audit trail before their answer leaves; while the trail cannot be
-/// written, commands are refused (fail closed) and only reads are served.
+/// status, duration. The Guid and the body are never logged. A refusal
+/// with no principal behind it is counted for the security log.
 pub async fn call_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -38,9 +40,7 @@ pub async fn call_log(
     let started = Instant::now();
     let gateway = req.app_data::<web::Data<Gateway>>().cloned();
     let _in_flight = gateway.as_ref().map(|g| g.telemetry().request_started());
-    let refused = refusal(&req);
-    let served = refused.is_none();
-    let mut response = match refused {
+    let mut response = match refusal(&req) {
         Some(error) => {
             let (http_req, _) = req.into_parts();
             ServiceResponse::new(http_req, error.error_response()).map_into_left_body()
@@ -48,18 +48,17 @@ pub async fn call_log(
         None => next.call(req).await?.map_body(|_, body| body.boxed()).map_into_right_body(),
     };
     let (name, retcode) = outcome(&response);
-    // Made now, not on arrival: a waiting poll need not hold it.
-    let request_id = RequestId::new().to_string();
-    if served && audit::is_audited(response.request().method(), name) {
-        // Boxed: the recording state then exists only while a command is
-        // recorded, not for the life of every request (a long poll waits
-        // for many seconds).
-        Box::pin(audit::record(&response, name, retcode.unwrap_or(Retcode::MessageError), &request_id)).await;
-    }
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    // A command's id was made for its audit records; any other request's
+    // is made now, not on arrival: a waiting poll need not hold it.
+    let request_id = response.request().extensions().get::<RequestId>().copied().unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
         response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     if let Some(gateway) = &gateway {
+        if response.request().extensions().contains::<Refused>() {
+            let code = retcode.unwrap_or(Retcode::MessageError).code();
+            gateway.telemetry().refused_unauthenticated(code, response.request().peer_addr().map(|a| a.ip()));
+        }
         gateway.telemetry().request(name, retcode.map_or("none", Retcode::code), started.elapsed().as_secs_f64());
         if gateway.is_stopping() {
             // A closing node: let the client reconnect elsewhere instead of
@@ -74,22 +73,17 @@ pub async fn call_log(
     }))
 }
 
-/// Refuses before routing: oversized headers (431), and commands while the
-/// audit trail is unavailable (100-007).
+/// Refuses oversized headers (431) before routing.
 fn refusal(req: &ServiceRequest) -> Option<ApiError> {
     let limit = req.app_data::<web::Data<HeaderLimit>>().map_or(usize::MAX, |l| l.0);
-    if header_bytes(req) > limit {
-        return Some(ApiError::http(
+    (header_bytes(req) > limit).then(|| {
+        req.extensions_mut().insert(Refused);
+        ApiError::http(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Retcode::MessageError,
             format!("request headers exceed {limit} bytes"),
-        ));
-    }
-    let gateway = req.app_data::<web::Data<Gateway>>()?;
-    // The heartbeat is not audited: refusing it would sign agents out.
-    let command = req.method() != Method::GET && !req.path().ends_with("/handshake");
-    (command && !gateway.audit().is_healthy())
-        .then(|| ApiError::business(Retcode::Internal, "the audit trail cannot be written; commands are refused"))
+        )
+    })
 }
 
 /// The Huawei method name and the retcode of an answer.

@@ -4,7 +4,6 @@
 
 pub mod agentevent;
 pub mod agentgroup;
-mod audit;
 pub mod auth;
 pub mod body;
 pub mod envelope;

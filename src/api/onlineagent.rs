@@ -5,18 +5,19 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::scope;
 
-use super::auth::{agent_id, note_acting, Operator, SignedIn};
+use super::auth::{agent_id, mark_refused, origin, Operator, SignedIn};
 use super::body::JsonBody;
 use super::envelope::{
     success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain, SkillsResponse,
 };
 use super::error::{ApiError, ApiResult};
 use super::params::{AgentPath, GuidHeader};
+use crate::domain::audit::{Action, Origin};
 use crate::domain::params::{parse_flag, BusyReason, RestCause, RestSeconds, SignOutReason};
-use crate::domain::reasons::{Category, ReasonCode};
+use crate::domain::reasons::ReasonCode;
 use crate::domain::signin::SignInRequest;
 use crate::domain::state::Command;
-use crate::domain::{Caller, Ending, Gateway};
+use crate::domain::Gateway;
 use crate::retcode::Retcode;
 
 /// Registers this resource's routes (actix and OpenAPI from one list).
@@ -47,15 +48,22 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     );
 }
 
-async fn sign_in(gateway: &Gateway, req: &actix_web::HttpRequest, body: JsonBody, force: bool) -> ApiResult {
-    let work_no = agent_id(req)?;
-    let request = SignInRequest::from_json(&body.0)?;
-    let done = gateway.sign_in(work_no, request, force).await?;
-    let role = gateway.directory().get(work_no).map_or(crate::domain::directory::Role::Agent, |r| r.role);
-    note_acting(
-        req,
-        &Caller { work_no, session: done.session, role, guid: crate::domain::session::GuidMatch::Current },
-    );
+/// A sign-in: nobody is authenticated until it succeeds, so a refused
+/// one is marked for the security log (those that reached the password
+/// check are audit records too, written by the domain).
+async fn sign_in(
+    gateway: &Gateway,
+    req: &actix_web::HttpRequest,
+    body: Result<JsonBody, ApiError>,
+    force: bool,
+) -> ApiResult {
+    let signed_in = async {
+        let work_no = agent_id(req)?;
+        let request = SignInRequest::from_json(&body?.0)?;
+        let done = gateway.sign_in(work_no, request, force, &origin(req)).await?;
+        Ok::<_, ApiError>((work_no, done))
+    };
+    let (work_no, done) = signed_in.await.inspect_err(|_| mark_refused(req))?;
     let result = LoginResult {
         vdn_id: done.vdn,
         work_no: work_no.to_string(),
@@ -81,7 +89,11 @@ async fn sign_in(gateway: &Gateway, req: &actix_web::HttpRequest, body: JsonBody
         headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"))))
 )]
 #[put("")]
-async fn login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: JsonBody) -> ApiResult {
+async fn login(
+    gateway: web::Data<Gateway>,
+    req: actix_web::HttpRequest,
+    body: Result<JsonBody, ApiError>,
+) -> ApiResult {
     sign_in(&gateway, &req, body, false).await
 }
 
@@ -96,7 +108,11 @@ async fn login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: J
         headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`"))))
 )]
 #[put("/forcelogin")]
-async fn force_login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: JsonBody) -> ApiResult {
+async fn force_login(
+    gateway: web::Data<Gateway>,
+    req: actix_web::HttpRequest,
+    body: Result<JsonBody, ApiError>,
+) -> ApiResult {
     sign_in(&gateway, &req, body, true).await
 }
 
@@ -107,8 +123,8 @@ async fn force_login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, b
 #[utoipa::path(operation_id = "logout", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Signed out", body = CommandResponse)))]
 #[delete("/logout")]
-async fn logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    gateway.sign_out(&agent.0, Ending::own(SignOutReason::NORMAL)).await?;
+async fn logout(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
+    gateway.sign_out(&agent.0, &origin, Action::Logout).await?;
     Ok(success(&CommandResponse::success(), None))
 }
 
@@ -118,8 +134,8 @@ async fn logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
 #[utoipa::path(operation_id = "forceLogout", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Signed out", body = Plain)))]
 #[delete("/forcelogout")]
-async fn force_logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    gateway.sign_out(&agent.0, Ending::own(SignOutReason::NORMAL)).await?;
+async fn force_logout(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
+    gateway.sign_out(&agent.0, &origin, Action::ForceLogout).await?;
     Ok(success(&Plain::success(), None))
 }
 
@@ -148,22 +164,23 @@ pub struct ReasonPath {
 async fn force_logout_with_reason(
     gateway: web::Data<Gateway>,
     caller: Operator,
+    origin: Origin,
     path: web::Path<ReasonPath>,
 ) -> ApiResult {
     let reason = SignOutReason::parse_client(&path.reason)
         .ok_or_else(|| ApiError::business(Retcode::SignOutParameter, "reason must be an integer from 1 to 255"))?;
-    gateway.check_reason(Category::Signout, reason.code(), Retcode::SignOutParameter)?;
+    let action = Action::ForceLogoutWithReason(reason);
     let Operator(caller, target) = caller;
     if caller.work_no == target {
-        gateway.sign_out(&caller, Ending::own(reason)).await?;
+        gateway.sign_out(&caller, &origin, action).await?;
     } else {
-        gateway.force_sign_out(&caller, target, reason.code()).await?;
+        gateway.force_sign_out(&caller, &origin, target, action).await?;
     }
     Ok(success(&Plain::success(), None))
 }
 
-async fn run(gateway: &Gateway, agent: &SignedIn, command: Command) -> ApiResult {
-    gateway.command(&agent.0, command).await?;
+async fn run(gateway: &Gateway, agent: &SignedIn, origin: &Origin, command: Command) -> ApiResult {
+    gateway.command(&agent.0, origin, command).await?;
     Ok(success(&CommandResponse::success(), None))
 }
 
@@ -174,8 +191,8 @@ async fn run(gateway: &Gateway, agent: &SignedIn, command: Command) -> ApiResult
 #[utoipa::path(operation_id = "sayFree", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Idle, or 100-009 from another state", body = CommandResponse)))]
 #[post("/sayfree")]
-async fn say_free(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    run(&gateway, &agent, Command::SayFree).await
+async fn say_free(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
+    run(&gateway, &agent, &origin, Command::SayFree).await
 }
 
 /// Query of `saybusy`.
@@ -197,13 +214,17 @@ pub struct BusyQuery {
 #[utoipa::path(operation_id = "sayBusy", tag = "onlineagent", params(AgentPath, BusyQuery, GuidHeader),
     responses((status = 200, description = "Busy; 000-002 for a bad reason", body = CommandResponse)))]
 #[post("/saybusy")]
-async fn say_busy(gateway: web::Data<Gateway>, agent: SignedIn, query: web::Query<BusyQuery>) -> ApiResult {
+async fn say_busy(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    origin: Origin,
+    query: web::Query<BusyQuery>,
+) -> ApiResult {
     let reason = BusyReason::parse_client(query.reason.as_deref().unwrap_or(""))
         .ok_or_else(|| ApiError::parameter("reason must be empty, 0, or from 200 to 250"))?;
-    gateway.check_reason(Category::Busy, reason.code(), Retcode::BadParameter)?;
     let prolong =
         parse_flag(query.prolong.as_deref()).map_err(|_| ApiError::parameter("prolong must be true or false"))?;
-    run(&gateway, &agent, Command::SayBusy { reason, prolong }).await
+    run(&gateway, &agent, &origin, Command::SayBusy { reason, prolong }).await
 }
 
 /// Cancel busy
@@ -212,8 +233,8 @@ async fn say_busy(gateway: web::Data<Gateway>, agent: SignedIn, query: web::Quer
 #[utoipa::path(operation_id = "cancelBusy", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Idle, or 100-009 when not busy", body = CommandResponse)))]
 #[post("/cancelbusy")]
-async fn cancel_busy(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    run(&gateway, &agent, Command::CancelBusy).await
+async fn cancel_busy(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
+    run(&gateway, &agent, &origin, Command::CancelBusy).await
 }
 
 /// Path of `rest`.
@@ -251,6 +272,7 @@ pub struct ProlongQuery {
 async fn rest(
     gateway: web::Data<Gateway>,
     agent: SignedIn,
+    origin: Origin,
     path: web::Path<RestPath>,
     query: web::Query<ProlongQuery>,
 ) -> ApiResult {
@@ -258,10 +280,9 @@ async fn rest(
         RestSeconds::parse(&path.time).ok_or_else(|| ApiError::parameter("time must be from 1 to 86399 seconds"))?;
     let cause =
         RestCause::parse(&path.restcause).ok_or_else(|| ApiError::parameter("restcause must be from 0 to 255"))?;
-    gateway.check_reason(Category::Rest, u16::from(cause.code()), Retcode::BadParameter)?;
     let prolong =
         parse_flag(query.prolong.as_deref()).map_err(|_| ApiError::parameter("prolong must be true or false"))?;
-    run(&gateway, &agent, Command::Rest { seconds, cause, prolong }).await
+    run(&gateway, &agent, &origin, Command::Rest { seconds, cause, prolong }).await
 }
 
 /// Cancel rest
@@ -270,8 +291,8 @@ async fn rest(
 #[utoipa::path(operation_id = "cancelRest", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Idle, or 100-009 when not resting", body = CommandResponse)))]
 #[post("/cancelrest")]
-async fn cancel_rest(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    run(&gateway, &agent, Command::CancelRest).await
+async fn cancel_rest(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
+    run(&gateway, &agent, &origin, Command::CancelRest).await
 }
 
 /// Enter wrap-up
@@ -280,8 +301,8 @@ async fn cancel_rest(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult 
 #[utoipa::path(operation_id = "sayWork", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "In wrap-up, or 100-009", body = CommandResponse)))]
 #[post("/work")]
-async fn say_work(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    run(&gateway, &agent, Command::Work).await
+async fn say_work(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
+    run(&gateway, &agent, &origin, Command::Work).await
 }
 
 /// Quit wrap-up
@@ -290,8 +311,8 @@ async fn say_work(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
 #[utoipa::path(operation_id = "cancelWork", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Idle, or 100-009 when not in wrap-up", body = CommandResponse)))]
 #[post("/cancelwork")]
-async fn cancel_work(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    run(&gateway, &agent, Command::CancelWork).await
+async fn cancel_work(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
+    run(&gateway, &agent, &origin, Command::CancelWork).await
 }
 
 /// Path of `autoenteridle`.
@@ -310,8 +331,13 @@ pub struct FlagPath {
 #[utoipa::path(operation_id = "setAgentAutoEnterIdle", tag = "onlineagent", params(FlagPath, GuidHeader),
     responses((status = 200, description = "Set; 000-002 for an empty or long flag", body = CommandResponse)))]
 #[post("/autoenteridle/{flag:[^/]*}")]
-async fn set_auto_enter_idle(gateway: web::Data<Gateway>, agent: SignedIn, path: web::Path<FlagPath>) -> ApiResult {
-    gateway.set_auto_enter_idle(&agent.0, &path.flag).await?;
+async fn set_auto_enter_idle(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    origin: Origin,
+    path: web::Path<FlagPath>,
+) -> ApiResult {
+    gateway.set_auto_enter_idle(&agent.0, &origin, &path.flag).await?;
     Ok(success(&CommandResponse::success(), None))
 }
 
@@ -359,6 +385,7 @@ fn parse_skill_ids(text: &str) -> Result<Vec<u32>, ApiError> {
 async fn reset_skill(
     gateway: web::Data<Gateway>,
     agent: SignedIn,
+    origin: Origin,
     path: web::Path<AutoFlagPath>,
     query: web::Query<SkillQuery>,
 ) -> ApiResult {
@@ -366,7 +393,7 @@ async fn reset_skill(
     if !matches!(query.phonelinkage.as_deref(), None | Some("0" | "1")) {
         return Err(ApiError::parameter("phonelinkage must be 0 or 1"));
     }
-    let skills = gateway.reset_skills(&agent.0, path.autoflag == "true", requested).await?;
+    let skills = gateway.reset_skills(&agent.0, &origin, path.autoflag == "true", requested).await?;
     Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
 }
 

@@ -2,7 +2,7 @@
 //! §2.4), plus the bulk and audit-trail extensions. In every path
 //! `{agentid}` is the inspector and `{workNo}` the agent acted on.
 
-use actix_web::{get, post, web, HttpMessage, HttpRequest};
+use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::scope;
@@ -12,11 +12,11 @@ use super::body::JsonBody;
 use super::envelope::{success, CommandResponse};
 use super::error::{ApiError, ApiResult};
 use super::params::GuidHeader;
-use crate::audit::Record;
+use crate::domain::audit::{Action, Origin, Record};
 use crate::domain::ids::{parse_decimal, WorkNo};
 use crate::domain::params::{RestCause, RestSeconds, SignOutReason};
-use crate::domain::reasons::Category;
-use crate::domain::{BulkAction, BulkResult, Forced, Gateway, Selector};
+use crate::domain::state::Forced;
+use crate::domain::{BulkAction, BulkResult, Gateway, Selector};
 use crate::retcode::Retcode;
 
 /// Registers this resource's routes.
@@ -62,10 +62,11 @@ fn target(text: &str) -> Result<WorkNo, ApiError> {
 async fn force_log_out_agent(
     gateway: web::Data<Gateway>,
     inspector: SignedIn,
+    origin: Origin,
     path: web::Path<TargetPath>,
 ) -> ApiResult {
     let target = target(&path.work_no)?;
-    gateway.force_sign_out(&inspector.0, target, SignOutReason::BY_INSPECTOR.code()).await?;
+    gateway.force_sign_out(&inspector.0, &origin, target, Action::ForceLogOutAgent).await?;
     Ok(success(&CommandResponse::success(), None))
 }
 
@@ -76,9 +77,13 @@ async fn force_log_out_agent(
 #[utoipa::path(operation_id = "forceBusy", tag = "qualitycontrol", params(TargetPath, GuidHeader),
     responses((status = 200, description = "Busy, or why not", body = CommandResponse)))]
 #[post("/forcebusy/{workNo:[^/]*}")]
-async fn force_busy(gateway: web::Data<Gateway>, inspector: SignedIn, path: web::Path<TargetPath>) -> ApiResult {
-    gateway.force_state(&inspector.0, target(&path.work_no)?, Forced::Busy).await?;
-    Ok(success(&CommandResponse::success(), None))
+async fn force_busy(
+    gateway: web::Data<Gateway>,
+    inspector: SignedIn,
+    origin: Origin,
+    path: web::Path<TargetPath>,
+) -> ApiResult {
+    force(&gateway, &inspector, &origin, &path.work_no, Forced::Busy).await
 }
 
 /// Force an agent idle
@@ -87,9 +92,13 @@ async fn force_busy(gateway: web::Data<Gateway>, inspector: SignedIn, path: web:
 #[utoipa::path(operation_id = "forceIdle", tag = "qualitycontrol", params(TargetPath, GuidHeader),
     responses((status = 200, description = "Idle, or why not", body = CommandResponse)))]
 #[post("/forceidle/{workNo:[^/]*}")]
-async fn force_idle(gateway: web::Data<Gateway>, inspector: SignedIn, path: web::Path<TargetPath>) -> ApiResult {
-    gateway.force_state(&inspector.0, target(&path.work_no)?, Forced::Idle).await?;
-    Ok(success(&CommandResponse::success(), None))
+async fn force_idle(
+    gateway: web::Data<Gateway>,
+    inspector: SignedIn,
+    origin: Origin,
+    path: web::Path<TargetPath>,
+) -> ApiResult {
+    force(&gateway, &inspector, &origin, &path.work_no, Forced::Idle).await
 }
 
 /// Path of `forcerest`.
@@ -119,15 +128,24 @@ pub struct ForceRestPath {
 #[utoipa::path(operation_id = "forceRest", tag = "qualitycontrol", params(ForceRestPath, GuidHeader),
     responses((status = 200, description = "Resting, or why not (000-002 for a bad time or reason)", body = CommandResponse)))]
 #[post("/forcerest/{workNo:[^/]*}/{time:[^/]*}/{reason:[^/]*}")]
-async fn force_rest(gateway: web::Data<Gateway>, inspector: SignedIn, path: web::Path<ForceRestPath>) -> ApiResult {
-    let target = target(&path.work_no)?;
+async fn force_rest(
+    gateway: web::Data<Gateway>,
+    inspector: SignedIn,
+    origin: Origin,
+    path: web::Path<ForceRestPath>,
+) -> ApiResult {
+    target(&path.work_no)?;
     let seconds =
         RestSeconds::parse(&path.time).ok_or_else(|| ApiError::parameter("time must be from 1 to 86399 seconds"))?;
     let cause = RestCause::parse(&path.reason)
         .filter(|c| c.code() >= 1)
         .ok_or_else(|| ApiError::parameter("reason must be from 1 to 255"))?;
-    gateway.check_reason(Category::Rest, u16::from(cause.code()), Retcode::BadParameter)?;
-    gateway.force_state(&inspector.0, target, Forced::Rest { seconds, cause }).await?;
+    force(&gateway, &inspector, &origin, &path.work_no, Forced::Rest { seconds, cause }).await
+}
+
+async fn force(gateway: &Gateway, inspector: &SignedIn, origin: &Origin, work_no: &str, forced: Forced) -> ApiResult {
+    let target = target(work_no)?;
+    gateway.force_state(&inspector.0, origin, target, forced, Action::Forced(forced)).await?;
     Ok(success(&CommandResponse::success(), None))
 }
 
@@ -153,13 +171,6 @@ pub struct BulkResponse {
     pub result: Vec<BulkResult>,
 }
 
-/// The outcomes of a bulk action, for the audit trail (one record each).
-#[derive(Debug, Clone)]
-pub struct BulkOutcomes {
-    pub outcomes: Vec<(String, Retcode)>,
-    pub reason: Option<(Category, u16)>,
-}
-
 fn selector(body: &serde_json::Value) -> Result<(Selector, Option<u16>), ApiError> {
     let bulk: BulkBody = serde_json::from_value(body.clone())
         .map_err(|e| ApiError::business(Retcode::MessageError, format!("invalid bulk body: {e}")))?;
@@ -173,18 +184,12 @@ fn selector(body: &serde_json::Value) -> Result<(Selector, Option<u16>), ApiErro
 
 async fn bulk(
     gateway: &Gateway,
-    req: &HttpRequest,
     inspector: &SignedIn,
+    origin: &Origin,
     selector: Selector,
     action: BulkAction,
 ) -> ApiResult {
-    let results = gateway.bulk(&inspector.0, selector, action).await?;
-    let outcomes = results.iter().map(|r| (r.work_no.clone(), r.retcode)).collect();
-    let reason = match action {
-        BulkAction::SignOut { reason } => Some((Category::Signout, reason)),
-        BulkAction::Busy => Some((Category::Busy, 3)),
-    };
-    req.extensions_mut().insert(BulkOutcomes { outcomes, reason });
+    let results = gateway.bulk(&inspector.0, origin, selector, action).await?;
     Ok(success(&BulkResponse { message: "success".into(), retcode: Retcode::Success, result: results }, None))
 }
 
@@ -199,16 +204,14 @@ async fn bulk(
 async fn bulk_force_logout(
     gateway: web::Data<Gateway>,
     inspector: SignedIn,
-    req: HttpRequest,
+    origin: Origin,
     body: JsonBody,
 ) -> ApiResult {
-    gateway.require_inspector(&inspector.0, Retcode::NoRight)?;
     let (selector, reason) = selector(&body.0)?;
     let reason = reason
-        .and_then(|r| SignOutReason::parse_client(&r.to_string()))
+        .and_then(SignOutReason::from_code)
         .ok_or_else(|| ApiError::business(Retcode::SignOutParameter, "reason must be an integer from 1 to 255"))?;
-    gateway.check_reason(Category::Signout, reason.code(), Retcode::SignOutParameter)?;
-    bulk(&gateway, &req, &inspector, selector, BulkAction::SignOut { reason: reason.code() }).await
+    bulk(&gateway, &inspector, &origin, selector, BulkAction::SignOut { reason }).await
 }
 
 /// Force every agent of a group or skill queue busy (extension)
@@ -218,12 +221,11 @@ async fn bulk_force_logout(
 async fn bulk_force_busy(
     gateway: web::Data<Gateway>,
     inspector: SignedIn,
-    req: HttpRequest,
+    origin: Origin,
     body: JsonBody,
 ) -> ApiResult {
-    gateway.require_inspector(&inspector.0, Retcode::NoRight)?;
     let (selector, _) = selector(&body.0)?;
-    bulk(&gateway, &req, &inspector, selector, BulkAction::Busy).await
+    bulk(&gateway, &inspector, &origin, selector, BulkAction::Busy).await
 }
 
 /// Query of the audit trail.
@@ -233,9 +235,12 @@ pub struct AuditQuery {
     /// Only records acting on this work number.
     #[param(value_type = Option<u32>)]
     pub agent: Option<String>,
+    /// Only records of what this work number did (as agent, inspector, or a sign-in that claimed it).
+    #[param(value_type = Option<u32>)]
+    pub actor: Option<String>,
     /// Only this action (a Huawei method name such as `forceLogoutWithReason`).
     pub action: Option<String>,
-    /// Only records at or after this time (epoch ms).
+    /// Only records written at or after this time (epoch ms) [default: 24 hours before `to`, or before now].
     #[param(value_type = Option<u64>)]
     pub from: Option<String>,
     /// Only records before this time (epoch ms).
@@ -268,6 +273,8 @@ pub struct AuditResponse {
     pub result: AuditPage,
 }
 
+const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
 fn number(text: Option<&str>, name: &str, default: u64) -> Result<u64, ApiError> {
     text.map_or(Ok(default), |t| {
         parse_decimal(t, 19).ok_or_else(|| ApiError::parameter(format!("{name} must be a number")))
@@ -276,15 +283,23 @@ fn number(text: Option<&str>, name: &str, default: u64) -> Result<u64, ApiError>
 
 /// Read the audit trail (extension)
 ///
-/// Records about agents in the inspector's scope, newest first, filtered
-/// and paged, among the newest `--audit-window` records of the trail
-/// (default 20,000); older ones are read with the file itself.
+/// Records about agents in the inspector's scope (and records about the
+/// trail itself), newest first, filtered by target, actor, action and the
+/// time they were written, and paged. The whole trail is searched: the
+/// time range is found in the file, and only that range is read (without
+/// `from`, the 24 hours before `to`, or before now).
 #[utoipa::path(operation_id = "queryAudit", tag = "qualitycontrol", params(super::params::AgentPath, AuditQuery, GuidHeader),
     responses((status = 200, description = "A page of records", body = AuditResponse)))]
 #[get("/audit")]
 async fn query_audit(gateway: web::Data<Gateway>, inspector: SignedIn, query: web::Query<AuditQuery>) -> ApiResult {
     let agent = query.agent.as_deref().map(target).transpose()?;
-    let (from, to) = (number(query.from.as_deref(), "from", 0)?, number(query.to.as_deref(), "to", u64::MAX)?);
+    let actor = query
+        .actor
+        .as_deref()
+        .map(|a| WorkNo::parse(a).ok_or_else(|| ApiError::parameter("actor must be a work number from 101 to 999999")));
+    let actor = actor.transpose()?.map(|a| a.to_string());
+    let to = number(query.to.as_deref(), "to", u64::MAX)?;
+    let from = number(query.from.as_deref(), "from", to.min(crate::clock::now_ms()).saturating_sub(DAY_MS))?;
     let page = number(query.page.as_deref(), "page", 1)?.max(1) as usize;
     let size = number(query.size.as_deref(), "size", 50)?;
     if !(1..=200).contains(&size) {
@@ -293,11 +308,11 @@ async fn query_audit(gateway: web::Data<Gateway>, inspector: SignedIn, query: we
     let (agent, action) = (agent.map(|a| a.to_string()), query.into_inner().action);
     let filter = move |r: &Record| {
         agent.as_ref().is_none_or(|a| r.entry.target == *a)
+            && actor.as_ref().is_none_or(|a| r.entry.actor.work_no == *a)
             && action.as_ref().is_none_or(|a| r.entry.action == *a)
-            && (from..to).contains(&r.time_ms)
     };
     let (skip, take) = ((page - 1) * size as usize, size as usize);
-    let (records, total) = gateway.audit_records(&inspector.0, filter, skip, take).await?;
+    let (records, total) = gateway.audit_records(&inspector.0, from..to, filter, skip, take).await?;
     let result = AuditPage { total, page, size: size as usize, records };
     Ok(success(&AuditResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
 }

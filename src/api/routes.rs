@@ -77,6 +77,7 @@ impl RouteTable {
 /// Answers requests no route took: 405 when the path exists with other
 /// methods, 404 otherwise; both in the envelope.
 pub async fn unknown_route(req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    super::auth::mark_refused(&req);
     let allowed = table.allowed(req.path());
     if allowed.is_empty() {
         return Err(ApiError::http(

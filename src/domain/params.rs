@@ -25,6 +25,11 @@ impl SignOutReason {
         (1..=255).contains(&value).then_some(Self(value as u16))
     }
 
+    /// A client-supplied reason given as a number: 1–255.
+    pub fn from_code(code: u16) -> Option<Self> {
+        (1..=255).contains(&code).then_some(Self(code))
+    }
+
     pub fn code(self) -> u16 {
         self.0
     }

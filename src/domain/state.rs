@@ -74,6 +74,14 @@ pub enum Command {
     CancelWork,
 }
 
+/// A state an inspector forces on an agent (reference §2.4), from any state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forced {
+    Busy,
+    Idle,
+    Rest { seconds: RestSeconds, cause: RestCause },
+}
+
 /// Why a command was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {

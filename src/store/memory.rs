@@ -7,15 +7,20 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use super::{AgentStore, StoreError};
+use super::{AgentLock, AgentStore, StoreError};
 use crate::domain::ids::{SessionId, WorkNo};
 use crate::domain::session::AgentSlot;
 
 const SHARDS: usize = 64;
 
+/// Command locks of one shard of agents: an entry exists only while some
+/// command holds or awaits it.
+type LockShard = Arc<Mutex<HashMap<WorkNo, Arc<tokio::sync::Mutex<()>>>>>;
+
 /// The embedded store of the default mode.
 pub struct MemoryStore {
     shards: Vec<Mutex<HashMap<WorkNo, AgentSlot>>>,
+    locks: Vec<LockShard>,
     wakers: Mutex<HashMap<SessionId, Arc<Notify>>>,
     /// Guid owners by the Guid's UUID (see [`guid_key`]).
     owners: Mutex<HashMap<u128, WorkNo>>,
@@ -25,6 +30,7 @@ impl Default for MemoryStore {
     fn default() -> Self {
         MemoryStore {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            locks: (0..SHARDS).map(|_| LockShard::default()).collect(),
             wakers: Mutex::new(HashMap::new()),
             owners: Mutex::new(HashMap::new()),
         }
@@ -37,8 +43,32 @@ impl MemoryStore {
     }
 }
 
+/// A held command lock; its entry leaves the shard with its last user.
+struct HeldLock {
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    shard: LockShard,
+    work_no: WorkNo,
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut shard = self.shard.lock();
+        if shard.get(&self.work_no).is_some_and(|lock| Arc::strong_count(lock) == 1) {
+            shard.remove(&self.work_no);
+        }
+    }
+}
+
 #[async_trait]
 impl AgentStore for MemoryStore {
+    async fn lock_agent(&self, work_no: WorkNo) -> Result<AgentLock, StoreError> {
+        let shard = self.locks[work_no.get() as usize % SHARDS].clone();
+        let lock = shard.lock().entry(work_no).or_default().clone();
+        let guard = lock.lock_owned().await;
+        Ok(AgentLock::new(HeldLock { guard: Some(guard), shard, work_no }))
+    }
+
     async fn update(
         &self,
         work_no: WorkNo,
@@ -140,6 +170,24 @@ mod tests {
         assert_eq!(store.guid_owner(""), None);
         store.unindex_guid(guid.as_str());
         assert_eq!(store.guid_owner(guid.as_str()), None);
+    }
+
+    #[tokio::test]
+    async fn a_command_lock_is_exclusive_per_agent_and_forgotten_when_free() {
+        let store = Arc::new(MemoryStore::default());
+        let (a, b) = (WorkNo::new(101).unwrap(), WorkNo::new(165).unwrap());
+        let held = store.lock_agent(a).await.unwrap();
+        // Another agent of the same shard is not held up.
+        drop(store.lock_agent(b).await.unwrap());
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move { store.lock_agent(a).await.map(drop) }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "a second lock on one agent waits");
+        drop(held);
+        waiting.await.unwrap().unwrap();
+        assert!(store.locks.iter().all(|shard| shard.lock().is_empty()), "free locks are forgotten");
     }
 
     #[tokio::test]

@@ -20,6 +20,18 @@ use crate::domain::session::AgentSlot;
 #[error("store unavailable: {0}")]
 pub struct StoreError(pub String);
 
+/// Exclusive use of one agent for an audited command, held from its
+/// decision through its record to its change (`domain/gateway/audited.rs`),
+/// so that what the record says is what happens. It does not block
+/// [`AgentStore::update`]: polls and heartbeats go on meanwhile.
+pub struct AgentLock(#[allow(dead_code)] Box<dyn Send + Sync>);
+
+impl AgentLock {
+    pub fn new(held: impl Send + Sync + 'static) -> AgentLock {
+        AgentLock(Box::new(held))
+    }
+}
+
 /// Per-agent state, updated atomically one agent at a time.
 #[async_trait]
 pub trait AgentStore: Send + Sync + 'static {
@@ -32,6 +44,12 @@ pub trait AgentStore: Send + Sync + 'static {
         work_no: WorkNo,
         f: &mut (dyn for<'s> FnMut(&'s mut AgentSlot) + Send),
     ) -> Result<(), StoreError>;
+
+    /// Waits for, and takes, `work_no`'s command lock; released when the
+    /// returned value is dropped. Locks are taken one agent at a time, or
+    /// in ascending work-number order, so that two commands never wait for
+    /// each other.
+    async fn lock_agent(&self, work_no: WorkNo) -> Result<AgentLock, StoreError>;
 
     /// Work numbers that currently hold a slot.
     async fn work_nos(&self) -> Result<Vec<WorkNo>, StoreError>;

@@ -71,14 +71,54 @@ pub struct TestApp {
     pub metrics_origin: Option<String>,
     pub client: reqwest::Client,
     pub settings: Settings,
-    pub handle: StopHandle,
+    /// The in-process gateway (none when the client talks to a child process).
+    handle: Option<StopHandle>,
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let handle = self.handle.clone();
-        tokio::spawn(async move { handle.stop(false).await });
+        if let Some(handle) = self.handle.clone() {
+            tokio::spawn(async move { handle.stop(false).await });
+        }
     }
+}
+
+impl TestApp {
+    /// Stops the gateway and waits until it has let go of everything (its
+    /// audit trail's lock included), so another can start on its files.
+    pub async fn stop(mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.stop(true).await;
+        }
+        if let Some(running) = self.running.take() {
+            running.await.expect("the gateway task ends").expect("the gateway stops cleanly");
+        }
+    }
+
+    /// A client for a gateway that listens on `port` (a child process).
+    pub fn client_for(port: u16, settings: Settings) -> TestApp {
+        let origin = format!("https://127.0.0.1:{port}");
+        TestApp {
+            base: format!("{origin}/agentgateway/resource"),
+            origin,
+            metrics_origin: None,
+            client: test_client(),
+            settings,
+            handle: None,
+            running: None,
+        }
+    }
+}
+
+/// A client that trusts the test CA only.
+fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(certs().ca_pem.as_bytes()).unwrap())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -92,16 +132,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings.clone(), listener).expect("gateway builds");
     let port = app.port();
     let metrics_origin = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(certs().ca_pem.as_bytes()).unwrap())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
+    let handle = Some(app.handle());
+    let running = Some(tokio::spawn(app.run_until_stopped()));
     let origin = format!("https://127.0.0.1:{port}");
-    TestApp { base: format!("{origin}/agentgateway/resource"), origin, metrics_origin, client, settings, handle }
+    TestApp {
+        base: format!("{origin}/agentgateway/resource"),
+        origin,
+        metrics_origin,
+        client: test_client(),
+        settings,
+        handle,
+        running,
+    }
 }
 
 /// One answer: HTTP status, JSON body and the `Set-GUID` Guid, if any.
@@ -111,6 +153,7 @@ pub struct Answer {
     pub body: Value,
     pub set_guid: Option<String>,
     pub allow: Option<String>,
+    pub request_id: Option<String>,
 }
 
 impl Answer {
@@ -157,9 +200,10 @@ impl TestApp {
         let set_guid =
             header("set-guid").map(|v| v.strip_prefix("JSESSIONID=").expect("JSESSIONID= prefix").to_owned());
         let allow = header("allow");
+        let request_id = header("x-request-id");
         let text = response.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON: {text:?}"));
-        Answer { status, body, set_guid, allow }
+        Answer { status, body, set_guid, allow, request_id }
     }
 
     // ---- onlineagent ----

@@ -11,6 +11,7 @@ mod helpers;
 mod openapi;
 mod ops;
 mod postman;
+mod process;
 mod qualitycontrol;
 mod sessions;
 mod shutdown;

@@ -93,6 +93,10 @@ async fn metrics_count_requests_states_sign_outs_and_refusals() {
         (r#"agentgateway_guid_rejections_total{kind="wrong"}"#, 1.0),
         (r#"agentgateway_guid_rejections_total{kind="missing"}"#, 1.0),
         (r#"agentgateway_guid_rejections_total{kind="not_signed_in"}"#, 1.0),
+        // Refusals with nobody behind them are counted, not audited.
+        (r#"agentgateway_unauthenticated_refusals_total{retcode="000-003"}"#, 2.0),
+        (r#"agentgateway_unauthenticated_refusals_total{retcode="100-004"}"#, 1.0),
+        (r#"agentgateway_unauthenticated_refusals_total{retcode="100-006"}"#, 1.0),
     ] {
         assert_eq!(sample_value(&text, sample), expected, "{sample} in\n{text}");
     }
@@ -106,14 +110,21 @@ async fn metrics_count_requests_states_sign_outs_and_refusals() {
     assert_eq!(sample_value(&text, r#"agentgateway_guid_rejections_total{kind="ended"}"#), 1.0, "{text}");
     assert_eq!(sample_value(&text, "agentgateway_ended_sessions"), 2.0, "{text}");
     assert_eq!(sample_value(&text, r#"agentgateway_agents_signed_in{state="busy"}"#), 0.0, "{text}");
-    // Audited: three sign-ins (one refused), a busy and three sign-outs
-    // (one refused); each answered after its record was written.
+    // Audited: three sign-ins (one with a wrong password), a busy and two
+    // sign-outs, each written before it took effect; the sign-out refused
+    // for its ended session's Guid is a refusal with nobody behind it.
     let (records, handoffs, writes) = (
         sample_value(&text, "agentgateway_audit_records_total"),
         sample_value(&text, "agentgateway_audit_handoffs_total"),
         sample_value(&text, "agentgateway_audit_writes_total"),
     );
-    assert_eq!(records, 7.0, "{text}");
+    assert_eq!(records, 6.0, "{text}");
+    assert_eq!(sample_value(&text, r#"agentgateway_unauthenticated_refusals_total{retcode="100-006"}"#), 2.0);
+    assert_eq!(sample_value(&text, "agentgateway_audit_head_seq"), 6.0, "{text}");
+    assert_eq!(sample_value(&text, "agentgateway_audit_writable"), 1.0, "{text}");
+    let last = app.audit_records().pop().unwrap();
+    let prefix = u64::from_str_radix(&last["hash"].as_str().unwrap()[..13], 16).unwrap();
+    assert_eq!(sample_value(&text, "agentgateway_audit_head_hash_prefix"), prefix as f64, "{text}");
     assert!((1.0..=records).contains(&handoffs) && (1.0..=handoffs).contains(&writes), "{text}");
     // The tests' gateways run with --audit-sync off.
     assert_eq!(sample_value(&text, "agentgateway_audit_syncs_total"), 0.0, "{text}");

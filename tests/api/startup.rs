@@ -2,9 +2,12 @@
 
 use std::process::Command;
 
+/// The binary with a clean environment and an audit trail of its own
+/// (never the checkout's `data/`).
 fn gateway() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_agentgateway"));
-    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    let trail = std::env::temp_dir().join(format!("agw-startup-{}", std::process::id())).join("audit.jsonl");
+    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("AGW_AUDIT_FILE", trail);
     command
 }
 

@@ -3,19 +3,19 @@
 use super::*;
 
 impl Gateway {
-    /// Applies a state command (busy, idle, rest, wrap-up and their cancels).
-    pub async fn command(&self, caller: &Caller, command: Command) -> Result<(), Failure> {
+    /// Applies a state command of the caller's own (busy, idle, rest,
+    /// wrap-up and their cancels), audited.
+    pub async fn command(&self, caller: &Caller, origin: &Origin, command: Command) -> Result<(), Failure> {
+        let action = Action::State(command);
+        let audit = self.audited(caller.actor(), caller.work_no, action, Some(origin)).await?;
+        let decided = match self.check_reason(action) {
+            Ok(()) => self.with_live(caller, |session, _| transition(session, command).map(drop)).await,
+            Err(refusal) => Err(refusal),
+        };
+        audit.record(decided).await?;
         let rest = self
             .with_live(caller, |session, now| {
-                let transition = apply(session.state, command).map_err(|refusal| match refusal {
-                    Refusal::NotAllowed => Failure::new(
-                        Retcode::StateNotAllowed,
-                        format!("not allowed in the current state ({})", session.state.code()),
-                    ),
-                    Refusal::ProlongRequired => {
-                        Failure::new(Retcode::BadParameter, "already in this state: send prolong=true to change it")
-                    }
-                })?;
+                let transition = transition(session, command)?;
                 session.state = transition.next;
                 session.state_since = now;
                 for (kind, content) in transition.events {
@@ -31,6 +31,7 @@ impl Gateway {
                 Ok(rest)
             })
             .await?;
+        drop(audit);
         self.0.store.wake(caller.session);
         if let Some((epoch, seconds)) = rest {
             self.arm_rest_reminder(*caller, epoch, seconds);
@@ -59,11 +60,13 @@ impl Gateway {
 
     /// `autoenteridle/{flag}`: `true` goes idle after a call, anything else
     /// (1–5 characters) to wrap-up.
-    pub async fn set_auto_enter_idle(&self, caller: &Caller, flag: &str) -> Result<(), Failure> {
+    pub async fn set_auto_enter_idle(&self, caller: &Caller, origin: &Origin, flag: &str) -> Result<(), Failure> {
         if flag.is_empty() || flag.chars().count() > 5 {
             return Err(Failure::new(Retcode::BadParameter, "flag must be 1-5 characters"));
         }
         let on = flag == "true";
+        let audit = self.audited(caller.actor(), caller.work_no, Action::AutoEnterIdle { on }, Some(origin)).await?;
+        audit.record(self.with_live(caller, |_, _| Ok(())).await).await?;
         self.with_live(caller, |session, _| {
             session.options.auto_enter_idle = on;
             Ok(())
@@ -73,10 +76,18 @@ impl Gateway {
 
     /// `resetskill`: signs the agent in to all configured queues (`auto`)
     /// or to the configured ones among `requested`. Returns the result.
-    pub async fn reset_skills(&self, caller: &Caller, auto: bool, requested: Vec<u32>) -> Result<Vec<Skill>, Failure> {
+    pub async fn reset_skills(
+        &self,
+        caller: &Caller,
+        origin: &Origin,
+        auto: bool,
+        requested: Vec<u32>,
+    ) -> Result<Vec<Skill>, Failure> {
         let configured = self.directory().get(caller.work_no).map(|r| r.skills.clone()).unwrap_or_default();
         let chosen: Vec<u32> = configured.into_iter().filter(|id| auto || requested.contains(id)).collect();
         let skills = chosen.iter().filter_map(|id| self.directory().skill(*id).cloned()).collect();
+        let audit = self.audited(caller.actor(), caller.work_no, Action::ResetSkill, Some(origin)).await?;
+        audit.record(self.with_live(caller, |_, _| Ok(())).await).await?;
         self.with_live(caller, |session, _| {
             session.skills = chosen.clone();
             Ok(())
@@ -110,4 +121,17 @@ impl Gateway {
     }
 
     // ----- events -----------------------------------------------------------
+}
+
+/// What `command` does from the session's state, or why it cannot.
+fn transition(session: &Session, command: Command) -> Result<crate::domain::state::Transition, Failure> {
+    apply(session.state, command).map_err(|refusal| match refusal {
+        Refusal::NotAllowed => Failure::new(
+            Retcode::StateNotAllowed,
+            format!("not allowed in the current state ({})", session.state.code()),
+        ),
+        Refusal::ProlongRequired => {
+            Failure::new(Retcode::BadParameter, "already in this state: send prolong=true to change it")
+        }
+    })
 }

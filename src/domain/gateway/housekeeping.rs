@@ -19,7 +19,7 @@ impl Gateway {
         if self.is_stopping() {
             return Err(Failure::new(Retcode::Internal, "shutting down"));
         }
-        if !self.0.audit.is_healthy() {
+        if !self.0.audit.is_writable() {
             return Err(Failure::new(Retcode::Internal, "the audit trail cannot be written"));
         }
         self.0.store.ping().await.map_err(|e| Failure::new(Retcode::Internal, e.to_string()))
@@ -47,9 +47,10 @@ impl Gateway {
             .await?;
         snapshot.agents_by_state = by_state.into_iter().collect();
         let audit = self.0.audit.stats();
-        let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
         (snapshot.audit_records, snapshot.audit_handoffs, snapshot.audit_writes, snapshot.audit_syncs) =
-            (count(&audit.records), count(&audit.handoffs), count(&audit.writes), count(&audit.syncs));
+            (audit.records, audit.handoffs, audit.writes, audit.syncs);
+        (snapshot.audit_fallback, snapshot.audit_head_seq, snapshot.audit_head_hash_prefix, snapshot.audit_writable) =
+            (audit.fallback, audit.head_seq, audit.head_hash_prefix, audit.writable);
         Ok(snapshot)
     }
 
@@ -57,9 +58,7 @@ impl Gateway {
     /// final events were never fetched. Returns how many were signed out.
     pub async fn sweep(&self) -> Result<usize, Failure> {
         let timeout = self.config().heartbeat_timeout_ms;
-        let ending = Ending::system(SignOutReason::HEARTBEAT_TIMEOUT, "heartbeat-timeout");
-        let name = self.directory().catalog().name_or_empty(Category::System, ending.reason);
-        let mut timed_out = Vec::new();
+        let mut silent = Vec::new();
         let mut expired = Vec::new();
         // One pass over every slot (for the memory store: one lock per shard),
         // not one store update per agent: the sweep runs every second.
@@ -72,23 +71,36 @@ impl Gateway {
                     slot.drop_expired(now);
                     expired.extend(before.into_iter().filter(|id| !slot.ended.iter().any(|s| s.id == *id)));
                 }
-                if slot.live.as_ref().is_some_and(|s| s.is_silent(now, timeout)) {
-                    timed_out.push((work_no, end_live(slot, &ending, name.clone(), now, timeout)));
+                if let Some(session) = slot.live.as_ref().filter(|s| s.is_silent(now, timeout)) {
+                    silent.push((work_no, session.id));
                 }
             })
             .await?;
         for id in expired {
             self.0.store.forget(id);
         }
-        let signed_out = timed_out.len();
-        for (work_no, retired) in timed_out {
-            self.0.telemetry.signed_out(ending.reason);
-            self.clean_up(retired);
-            self.audit_system("heartbeatTimeout", work_no, Some((Category::System, ending.reason)), Retcode::Success)
-                .await;
-            self.notify_inspectors(work_no, false).await;
+        let mut signed_out = 0;
+        for (work_no, session) in silent {
+            signed_out += usize::from(self.time_out(work_no, session).await?);
         }
         self.forget_old_lockouts(now_ms());
         Ok(signed_out)
+    }
+
+    /// Signs `session` out for silence, audited as the gateway's own act,
+    /// unless it spoke up (or ended) since the sweep saw it.
+    async fn time_out(&self, work_no: WorkNo, session: SessionId) -> Result<bool, Failure> {
+        let timeout = self.config().heartbeat_timeout_ms;
+        let ending = Ending::system(SignOutReason::HEARTBEAT_TIMEOUT, "heartbeat-timeout");
+        let audit = self.audited(Actor::System, work_no, Action::HeartbeatTimeout, None).await?;
+        let now = now_ms();
+        let still_silent =
+            self.with_slot(work_no, |slot| slot.live_if(session).is_some_and(|s| s.is_silent(now, timeout))).await?;
+        if !still_silent {
+            return Ok(false);
+        }
+        audit.record(Ok(())).await?;
+        self.end_session(work_no, session, &ending).await?;
+        Ok(true)
     }
 }

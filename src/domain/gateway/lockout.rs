@@ -39,8 +39,10 @@ impl Gateway {
     }
 
     /// Counts a wrong password; the attempt that reaches the limit locks
-    /// the work number (and is audited). Returns the answer for this attempt.
-    pub(super) async fn password_failed(&self, work_no: WorkNo) -> Failure {
+    /// the work number. Both the lock (the gateway's act) and the attempt
+    /// (as the claimed work number's) are audited. Returns the answer for
+    /// this attempt: 100-004, or 100-007 when its record cannot be kept.
+    pub(super) async fn password_failed(&self, work_no: WorkNo, action: Action, origin: &Origin) -> Failure {
         self.0.telemetry.password_failed();
         let policy = self.config().lockout;
         let now = now_ms();
@@ -57,11 +59,17 @@ impl Gateway {
                 length
             })
         };
-        if let Some(length) = locked_for {
-            log::warn!("lockout agent={work_no} retcode=110-016 for={length}ms");
-            self.audit_system("lockout", work_no, None, Retcode::AccountLocked).await;
-        }
-        Failure::new(Retcode::WrongPassword, "wrong work number or password")
+        let refusal = Failure::new(Retcode::WrongPassword, "wrong work number or password");
+        let attempt = self.action_record(Actor::Claimed(work_no), work_no, action, refusal.code, Some(origin));
+        let written = match locked_for {
+            Some(length) => {
+                log::warn!("lockout agent={work_no} retcode=110-016 for={length}ms");
+                let lock = self.action_record(Actor::System, work_no, Action::Lockout, Retcode::AccountLocked, None);
+                self.write_records(&[lock, attempt], action).await
+            }
+            None => self.write_records(&[attempt], action).await,
+        };
+        written.err().unwrap_or(refusal)
     }
 
     /// A right password resets the count and the growing lock length.

@@ -1,7 +1,8 @@
 //! The gateway service: every agent operation, atomically per agent.
-//! Split by concern: sign-in and sign-out, state commands, polling,
-//! housekeeping, and supervisors.
+//! Split by concern: the audited-operation rule, sign-in and sign-out,
+//! state commands, polling, housekeeping, and supervisors.
 
+mod audited;
 mod commands;
 mod housekeeping;
 mod lockout;
@@ -10,7 +11,7 @@ mod signin;
 mod supervisor;
 
 pub use lockout::LockoutPolicy;
-pub use supervisor::{AgentInfo, BulkAction, BulkResult, Forced, Selector, SkillStats};
+pub use supervisor::{AgentInfo, BulkAction, BulkResult, Selector, SkillStats};
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +21,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::{watch, Semaphore};
 
-use crate::audit::{ActorRef, AuditLog, EntryRef, ReasonRef, Shown};
+use crate::clock::now_ms;
+use crate::domain::audit::{Action, Actor, AuditTrail, Origin};
 use crate::domain::directory::{Directory, Role, Skill};
 use crate::domain::events::{names, Content, Event};
 use crate::domain::ids::{Guid, SessionId, WorkNo};
@@ -29,7 +31,7 @@ use crate::domain::reasons::Category;
 use crate::domain::session::{AgentSlot, GuidMatch, GuidPolicy, Session, SessionOptions};
 use crate::domain::signin::SignInRequest;
 use crate::domain::state::{apply, AgentState, Command, Refusal};
-use crate::domain::{now_ms, Failure};
+use crate::domain::Failure;
 use crate::retcode::Retcode;
 use crate::store::AgentStore;
 use crate::telemetry::{GuidRejection, Snapshot, Telemetry};
@@ -125,7 +127,7 @@ struct Inner {
     /// Sign-ins in flight, so one agent's sign-ins never overlap.
     claims: Mutex<HashSet<WorkNo>>,
     hashing: Semaphore,
-    audit: Arc<AuditLog>,
+    audit: Arc<dyn AuditTrail>,
     telemetry: Telemetry,
     /// Flips to true once when the node begins to shut down.
     stopping: watch::Sender<bool>,
@@ -150,7 +152,7 @@ impl Gateway {
         config: GatewayConfig,
         directory: Directory,
         store: Arc<dyn AgentStore>,
-        audit: Arc<AuditLog>,
+        audit: Arc<dyn AuditTrail>,
         telemetry: Telemetry,
     ) -> Gateway {
         let hashing = Semaphore::new(config.hash_concurrency.max(1));
@@ -184,38 +186,23 @@ impl Gateway {
         &self.0.telemetry
     }
 
-    pub fn audit(&self) -> &Arc<AuditLog> {
-        &self.0.audit
-    }
-
-    /// Records what the gateway did on its own (no request behind it).
-    async fn audit_system(&self, action: &str, target: WorkNo, reason: Option<(Category, u16)>, code: Retcode) {
-        let written = self.0.audit.submit(&EntryRef {
-            actor: ActorRef { work_no: Shown(&"system"), role: "system", ip: Shown(&"") },
-            target: Shown(&target),
-            action,
-            reason: reason.map(|(category, code)| self.audit_reason(category, code)),
-            retcode: code.code(),
-            request_id: "",
-        });
-        if let Err(e) = written.wait().await {
-            log::error!("{e}");
+    /// In strict mode, refuses a reason the client chose that the catalog
+    /// does not name: 100-005 for a sign-out reason, 000-002 otherwise.
+    fn check_reason(&self, action: Action) -> Result<(), Failure> {
+        let refusal = match action {
+            Action::ForceLogoutWithReason(_) | Action::BulkForceLogout(_) => Retcode::SignOutParameter,
+            Action::State(Command::SayBusy { .. } | Command::Rest { .. })
+            | Action::Forced(crate::domain::state::Forced::Rest { .. }) => Retcode::BadParameter,
+            _ => return Ok(()),
+        };
+        match action.reason() {
+            Some((category, code))
+                if self.config().strict_reasons && !self.directory().catalog().knows(category, code) =>
+            {
+                Err(Failure::new(refusal, format!("reason {code} is not in the reason-code catalog")))
+            }
+            _ => Ok(()),
         }
-    }
-
-    /// A reason as the audit trail records it.
-    pub fn audit_reason(&self, category: Category, code: u16) -> ReasonRef<'_> {
-        let category = category.of(code);
-        let name = self.directory().catalog().name(category, code).unwrap_or_default();
-        ReasonRef { code, category: category.as_str(), name }
-    }
-
-    /// In strict mode, refuses codes the catalog does not name.
-    pub fn check_reason(&self, category: Category, code: u16, refusal: Retcode) -> Result<(), Failure> {
-        if self.config().strict_reasons && !self.directory().catalog().knows(category, code) {
-            return Err(Failure::new(refusal, format!("reason {code} is not in the reason-code catalog")));
-        }
-        Ok(())
     }
 
     /// Drops retired Guids from the owner index and their wakers.
@@ -386,11 +373,55 @@ fn end_live(slot: &mut AgentSlot, ending: &Ending, reason_name: String, now: u64
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::audit::{ActionRecord, AuditError, Record, Recording, RequestId, TrailStats};
     use crate::domain::directory::DEMO_DIRECTORY;
     use crate::domain::session::AuthMode;
     use crate::store::MemoryStore;
 
-    fn gateway(poll_wait_ms: u64) -> Gateway {
+    /// A trail that keeps each record's action and retcode, and can be
+    /// made to refuse what it is given.
+    #[derive(Default)]
+    struct Trail {
+        kept: Mutex<Vec<(String, &'static str)>>,
+        fallback: Mutex<Vec<String>>,
+        failing: std::sync::atomic::AtomicBool,
+    }
+
+    impl AuditTrail for Trail {
+        fn record(&self, records: &[ActionRecord<'_>]) -> Recording {
+            let failing = self.failing.load(Ordering::Relaxed);
+            for record in records {
+                let line = (record.action.name().to_owned(), record.retcode.code());
+                match failing {
+                    false => self.kept.lock().push(line),
+                    true if record.action.goes_ahead_unrecorded() => self.fallback.lock().push(line.0),
+                    true => {}
+                }
+            }
+            let outcome = if failing { Err(AuditError("disk full".into())) } else { Ok(()) };
+            Box::pin(std::future::ready(outcome))
+        }
+
+        fn is_writable(&self) -> bool {
+            !self.failing.load(Ordering::Relaxed)
+        }
+
+        fn search(
+            &self,
+            _: std::ops::Range<u64>,
+            _: &mut dyn FnMut(&Record) -> bool,
+            _: usize,
+            _: usize,
+        ) -> Result<(Vec<Record>, usize), AuditError> {
+            Ok((Vec::new(), 0))
+        }
+
+        fn stats(&self) -> TrailStats {
+            TrailStats::default()
+        }
+    }
+
+    fn gateway(poll_wait_ms: u64, trail: Arc<Trail>) -> Gateway {
         let config = GatewayConfig {
             guid: GuidPolicy { mode: AuthMode::Static, interval_ms: 60_000, timeout_ms: 120_000, node: 0 },
             poll_wait_ms,
@@ -402,25 +433,27 @@ mod tests {
             lockout: LockoutPolicy { attempts: 5, base_ms: 60_000, max_ms: 900_000 },
         };
         let directory = Directory::parse(DEMO_DIRECTORY).unwrap();
-        let file = std::env::temp_dir().join(format!("agw-gateway-unit-{}", std::process::id())).join("audit.jsonl");
-        let options = crate::audit::AuditOptions {
-            sync: crate::audit::SyncMode::Off,
-            sync_every: Duration::ZERO,
-            window: 10,
-            gather: Duration::ZERO,
-        };
-        let audit = Arc::new(AuditLog::open(&file, options).unwrap());
-        Gateway::new(config, directory, Arc::new(MemoryStore::default()), audit, Telemetry::new())
+        Gateway::new(config, directory, Arc::new(MemoryStore::default()), trail, Telemetry::new())
+    }
+
+    fn origin() -> Origin {
+        Origin { request_id: RequestId::new(), ip: None }
+    }
+
+    async fn sign_in(gateway: &Gateway, agent: u32) -> Caller {
+        let work_no = WorkNo::new(agent).unwrap();
+        let body = serde_json::json!({"password": if agent >= 900 { "Super@123" } else { "Agent@123" },
+            "phonenum": (7000 + agent).to_string()});
+        let request = SignInRequest::from_json(&body).unwrap();
+        let signed_in = gateway.sign_in(work_no, request, false, &origin()).await.unwrap();
+        gateway.authenticate(work_no, signed_in.guid.as_str(), false).await.unwrap()
     }
 
     #[tokio::test]
     async fn a_stopping_gateway_is_not_ready_and_its_polls_do_not_wait() {
-        let gateway = gateway(60_000);
+        let gateway = gateway(60_000, Arc::default());
         assert_eq!(gateway.readiness().await, Ok(()));
-        let work_no = WorkNo::new(101).unwrap();
-        let body = serde_json::json!({"password": "Agent@123", "phonenum": "7101"});
-        let signed_in = gateway.sign_in(work_no, SignInRequest::from_json(&body).unwrap(), false).await.unwrap();
-        let caller = gateway.authenticate(work_no, signed_in.guid.as_str(), false).await.unwrap();
+        let caller = sign_in(&gateway, 101).await;
         for _ in 0..2 {
             assert!(gateway.poll(&caller, None).await.unwrap().event.is_some());
         }
@@ -429,5 +462,27 @@ mod tests {
         // The poll wait is a minute: only the shutdown can answer this in time.
         let answer = tokio::time::timeout(Duration::from_secs(10), gateway.poll(&caller, None)).await;
         assert!(answer.expect("answered without waiting").unwrap().event.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_command_whose_record_is_refused_changes_nothing_but_sign_outs_go_ahead() {
+        let trail = Arc::new(Trail::default());
+        let gateway = gateway(10, trail.clone());
+        let agent = sign_in(&gateway, 101).await;
+        let inspector = sign_in(&gateway, 999).await;
+        gateway.command(&agent, &origin(), Command::SayFree).await.expect_err("already idle: 100-009");
+        trail.failing.store(true, Ordering::Relaxed);
+        let busy = Command::SayBusy { reason: crate::domain::params::BusyReason::NONE, prolong: None };
+        let refused = gateway.command(&agent, &origin(), busy).await.unwrap_err();
+        assert_eq!(refused.code, Retcode::Internal);
+        assert_eq!(gateway.status(&agent).await.unwrap().state, 4, "still idle");
+        // A supervisor's sign-out goes ahead; its record waits in the fallback.
+        let target = agent.work_no;
+        gateway.force_sign_out(&inspector, &origin(), target, Action::ForceLogOutAgent).await.unwrap();
+        assert_eq!(gateway.status(&agent).await.unwrap_err().code, Retcode::NotSignedIn);
+        assert_eq!(*trail.fallback.lock(), ["forceLogOutAgent"]);
+        let kept: Vec<(String, &str)> = trail.kept.lock().clone();
+        let expected = [("login", "0"), ("login", "0"), ("sayFree", "100-009")];
+        assert_eq!(kept, expected.map(|(a, r)| (a.to_owned(), r)), "the refused command left no record");
     }
 }

@@ -22,21 +22,41 @@ impl Gateway {
     /// Signs an agent in. With `force`, an existing session is displaced
     /// (reason 264) instead of refused with 100-002. A work number locked
     /// by repeated wrong passwords gets 110-016, even with the right one.
-    pub async fn sign_in(&self, work_no: WorkNo, request: SignInRequest, force: bool) -> Result<SignedIn, Failure> {
+    /// Every attempt that reaches the password check is audited: a wrong
+    /// password as the claimed work number's, the rest as the agent's.
+    pub async fn sign_in(
+        &self,
+        work_no: WorkNo,
+        request: SignInRequest,
+        force: bool,
+        origin: &Origin,
+    ) -> Result<SignedIn, Failure> {
+        let action = Action::SignIn { force };
         let _claim = self.claim(work_no)?;
         self.check_lock(work_no)?;
+        // Before the password check: no hashing for a record that cannot be kept.
+        self.refuse_unrecordable(action)?;
         if !self.check_password(work_no, request.password.clone()).await? {
-            return Err(self.password_failed(work_no).await);
+            return Err(self.password_failed(work_no, action, origin).await);
         }
         self.password_succeeded(work_no);
         let record = self.directory().get(work_no).ok_or_else(|| Failure::of(Retcode::WrongPassword))?;
-        match (&request.phone, record.role) {
-            (None, Role::Agent) => return Err(Failure::new(Retcode::SignInParameter, "phonenum is required")),
+        let actor = Actor::Caller { work_no, role: record.role };
+        let audit = self.audited(actor, work_no, action, Some(origin)).await?;
+        let decided = match (&request.phone, record.role) {
+            (None, Role::Agent) => Err(Failure::new(Retcode::SignInParameter, "phonenum is required")),
             (Some(phone), _) if !record.phones.contains(phone) => {
-                return Err(Failure::new(Retcode::PhoneNotAllowed, "this phone number is not configured for the agent"))
+                Err(Failure::new(Retcode::PhoneNotAllowed, "this phone number is not configured for the agent"))
             }
-            _ => {}
-        }
+            _ => match self.with_slot(work_no, |slot| slot.live.is_some()).await? {
+                true if !force => {
+                    Err(Failure::new(Retcode::AlreadySignedIn, "agent already signed in; use forcelogin"))
+                }
+                displacing => Ok(displacing),
+            },
+        };
+        let first = matches!(decided, Ok(true)).then_some(Action::Displaced);
+        audit.record_with(first, decided).await?;
         let id = SessionId(self.0.next_session.fetch_add(1, Ordering::Relaxed));
         let session = self.new_session(id, work_no, &request, record.skills.clone());
         let signed_in = SignedIn {
@@ -48,11 +68,10 @@ impl Gateway {
         };
         let retired = self.install(work_no, session, force).await?;
         self.0.store.index_guid(signed_in.guid.as_str(), work_no);
+        drop(audit);
         if retired.session.is_some() {
             self.0.telemetry.signed_out(SignOutReason::DISPLACED.code());
             self.clean_up(retired);
-            let reason = (Category::System, SignOutReason::DISPLACED.code());
-            self.audit_system("displaced", work_no, Some(reason), Retcode::Success).await;
             self.notify_inspectors(work_no, false).await;
         }
         self.notify_inspectors(work_no, true).await;
@@ -113,26 +132,42 @@ impl Gateway {
 
     // ----- sign-out ---------------------------------------------------------
 
-    /// Signs the caller's session out, queueing `AgentOther_ShutdownService`.
-    pub async fn sign_out(&self, caller: &Caller, ending: Ending) -> Result<(), Failure> {
-        self.end_session(caller.work_no, Some(caller.session), &ending).await
+    /// The caller signs its own session out: `logout`, `forceLogout` or
+    /// `forceLogoutWithReason`, which queue `AgentOther_ShutdownService`.
+    pub async fn sign_out(&self, caller: &Caller, origin: &Origin, action: Action) -> Result<(), Failure> {
+        let reason = action.reason().map_or(SignOutReason::NORMAL.code(), |(_, code)| code);
+        let ending = Ending { reason, initiator: "self".into() };
+        let audit = self.audited(caller.actor(), caller.work_no, action, Some(origin)).await?;
+        let decided = match self.check_reason(action) {
+            Ok(()) => self.live_session(caller.work_no, Some(caller.session)).await,
+            Err(refusal) => Err(refusal),
+        };
+        let session = audit.record(decided).await?;
+        self.end_session(caller.work_no, session, &ending).await
     }
 
-    /// Ends `work_no`'s live session (only if it is `session`, when given)
-    /// and tells listening inspectors.
-    pub(crate) async fn end_session(
+    /// The live session of `work_no` (only if it is `session`, when given).
+    pub(super) async fn live_session(&self, work_no: WorkNo, session: Option<SessionId>) -> Result<SessionId, Failure> {
+        self.with_slot(work_no, |slot| match slot.live.as_ref().map(|s| s.id) {
+            Some(id) if session.is_none_or(|wanted| wanted == id) => Ok(id),
+            _ => Err(not_signed_in()),
+        })
+        .await?
+    }
+
+    /// Ends `work_no`'s live session `session` and tells listening
+    /// inspectors. Audited operations call it once their record is in.
+    pub(super) async fn end_session(
         &self,
         work_no: WorkNo,
-        session: Option<SessionId>,
+        session: SessionId,
         ending: &Ending,
     ) -> Result<(), Failure> {
         let linger = self.config().heartbeat_timeout_ms;
         let name = self.directory().catalog().name_or_empty(Category::Signout, ending.reason);
         let retired = self
             .with_slot(work_no, |slot| match slot.live.as_ref().map(|s| s.id) {
-                Some(id) if session.is_none_or(|wanted| wanted == id) => {
-                    Ok(end_live(slot, ending, name.clone(), now_ms(), linger))
-                }
+                Some(id) if id == session => Ok(end_live(slot, ending, name.clone(), now_ms(), linger)),
                 _ => Err(not_signed_in()),
             })
             .await??;
@@ -141,6 +176,4 @@ impl Gateway {
         self.notify_inspectors(work_no, false).await;
         Ok(())
     }
-
-    // ----- state commands ---------------------------------------------------
 }

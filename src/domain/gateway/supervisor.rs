@@ -5,15 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::*;
-use crate::domain::params::{BusyReason, RestCause, RestSeconds};
-
-/// A forced state change (reference §2.4).
-#[derive(Debug, Clone, Copy)]
-pub enum Forced {
-    Busy,
-    Idle,
-    Rest { seconds: RestSeconds, cause: RestCause },
-}
+use crate::domain::audit::Record;
+use crate::domain::params::BusyReason;
+use crate::domain::state::Forced;
 
 /// The agents a bulk action covers.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +19,7 @@ pub enum Selector {
 /// What a bulk action does to each agent.
 #[derive(Debug, Clone, Copy)]
 pub enum BulkAction {
-    SignOut { reason: u16 },
+    SignOut { reason: SignOutReason },
     Busy,
 }
 
@@ -119,15 +113,43 @@ impl Gateway {
         self.check_scope(inspector, target, Retcode::NoRight, Retcode::MonitoredAgentNotFound)
     }
 
-    /// An inspector signs `target` out with `reason` (any state).
-    pub async fn force_sign_out(&self, inspector: &Caller, target: WorkNo, reason: u16) -> Result<(), Failure> {
-        self.authorize(inspector, target)?;
-        self.end_session(target, None, &Ending { reason, initiator: initiator(inspector) }).await
+    /// An inspector signs `target` out, from any state: `action` is
+    /// `forceLogOutAgent` (reason 257), `forceLogoutWithReason` or one
+    /// agent of `bulkForceLogout`.
+    pub async fn force_sign_out(
+        &self,
+        inspector: &Caller,
+        origin: &Origin,
+        target: WorkNo,
+        action: Action,
+    ) -> Result<(), Failure> {
+        let reason = action.reason().map_or(SignOutReason::BY_INSPECTOR.code(), |(_, code)| code);
+        let audit = self.audited(inspector.actor(), target, action, Some(origin)).await?;
+        let decided = match self.check_reason(action).and_then(|()| self.authorize(inspector, target)) {
+            Ok(()) => self.live_session(target, None).await,
+            Err(refusal) => Err(refusal),
+        };
+        let session = audit.record(decided).await?;
+        self.end_session(target, session, &Ending { reason, initiator: initiator(inspector) }).await
     }
 
-    /// An inspector forces `target` busy (reason 3), idle, or to rest.
-    pub async fn force_state(&self, inspector: &Caller, target: WorkNo, forced: Forced) -> Result<(), Failure> {
-        self.authorize(inspector, target)?;
+    /// An inspector forces `target` busy (reason 3), idle, or to rest:
+    /// `action` is `forceBusy`, `forceIdle`, `forceRest`, or one agent of
+    /// `bulkForceBusy`.
+    pub async fn force_state(
+        &self,
+        inspector: &Caller,
+        origin: &Origin,
+        target: WorkNo,
+        forced: Forced,
+        action: Action,
+    ) -> Result<(), Failure> {
+        let audit = self.audited(inspector.actor(), target, action, Some(origin)).await?;
+        let decided = match self.check_reason(action).and_then(|()| self.authorize(inspector, target)) {
+            Ok(()) => self.live_session(target, None).await,
+            Err(refusal) => Err(refusal),
+        };
+        let session = audit.record(decided).await?;
         let catalog = self.directory().catalog();
         let who = initiator(inspector);
         let (next, kind, content) = match forced {
@@ -150,17 +172,18 @@ impl Gateway {
             }
         };
         let now = now_ms();
-        let (session, epoch) = self
+        let epoch = self
             .with_slot(target, |slot| {
-                let session = slot.live.as_mut()?;
+                let session = slot.live_if(session)?;
                 session.state = next;
                 session.state_since = now;
                 session.push(kind, content.clone(), now);
                 session.rest_epoch += u64::from(matches!(next, AgentState::Rest { .. }));
-                Some((session.id, session.rest_epoch))
+                Some(session.rest_epoch)
             })
             .await?
             .ok_or_else(not_signed_in)?;
+        drop(audit);
         self.0.store.wake(session);
         if let Forced::Rest { seconds, .. } = forced {
             let agent = Caller { work_no: target, session, role: Role::Agent, guid: GuidMatch::Current };
@@ -170,14 +193,25 @@ impl Gateway {
     }
 
     /// Every agent of `selector` inside the inspector's scope, acted on one
-    /// by one; each gets its own outcome.
+    /// by one; each gets its own outcome and its own audit record. A bulk
+    /// action refused as a whole is recorded once, on the caller.
     pub async fn bulk(
         &self,
         inspector: &Caller,
+        origin: &Origin,
         selector: Selector,
         action: BulkAction,
     ) -> Result<Vec<BulkResult>, Failure> {
-        self.require_inspector(inspector, Retcode::NoRight)?;
+        let each = match action {
+            BulkAction::SignOut { reason } => Action::BulkForceLogout(reason),
+            BulkAction::Busy => Action::BulkForceBusy,
+        };
+        let refuse = |refusal| self.refused(inspector.actor(), inspector.work_no, each, origin, refusal);
+        self.refuse_unrecordable(each)?;
+        if let Err(refusal) = self.check_reason(each).and_then(|()| self.require_inspector(inspector, Retcode::NoRight))
+        {
+            return Err(refuse(refusal).await);
+        }
         // Bulk actions reach agents only, never other inspectors.
         let members: Vec<WorkNo> = self
             .directory()
@@ -195,16 +229,17 @@ impl Gateway {
         let targets: Vec<WorkNo> =
             members.iter().copied().filter(|w| self.directory().covers(inspector.work_no, *w)).collect();
         if targets.is_empty() {
-            return Err(match members.is_empty() {
+            let refusal = match members.is_empty() {
                 true => Failure::new(Retcode::BadParameter, "no agent belongs to that group or skill queue"),
                 false => Failure::of(Retcode::NoRight),
-            });
+            };
+            return Err(refuse(refusal).await);
         }
         let mut results = Vec::with_capacity(targets.len());
         for target in targets {
             let outcome = match action {
-                BulkAction::SignOut { reason } => self.force_sign_out(inspector, target, reason).await,
-                BulkAction::Busy => self.force_state(inspector, target, Forced::Busy).await,
+                BulkAction::SignOut { .. } => self.force_sign_out(inspector, origin, target, each).await,
+                BulkAction::Busy => self.force_state(inspector, origin, target, Forced::Busy, each).await,
             };
             let (retcode, message) = match outcome {
                 Ok(()) => (Retcode::Success, "success".to_owned()),
@@ -308,26 +343,33 @@ impl Gateway {
         Ok(info)
     }
 
-    /// Audit records about agents in the inspector's scope, newest first.
-    /// They are read from the trail's file, on the blocking pool.
-    #[allow(clippy::type_complexity)]
+    /// Audit records written in `time` about agents in the inspector's
+    /// scope (or by it), newest first. They are read from the trail's
+    /// file, on the blocking pool.
     pub async fn audit_records(
         &self,
         inspector: &Caller,
-        mut keep: impl FnMut(&crate::audit::Record) -> bool + Send + 'static,
+        time: std::ops::Range<u64>,
+        mut keep: impl FnMut(&Record) -> bool + Send + 'static,
         skip: usize,
         take: usize,
-    ) -> Result<(Vec<crate::audit::Record>, usize), Failure> {
+    ) -> Result<(Vec<Record>, usize), Failure> {
         self.require_inspector(inspector, Retcode::NoRight)?;
         let (gateway, caller) = (self.clone(), inspector.work_no);
         let read = move || {
             let directory = gateway.directory();
-            let in_scope = |r: &crate::audit::Record| {
-                WorkNo::parse(&r.entry.target).is_some_and(|t| t == caller || directory.covers(caller, t))
+            let in_scope = |r: &Record| {
+                let target = WorkNo::parse(&r.entry.target);
+                // Records about the trail itself (no target) concern every inspector.
+                r.entry.target.is_empty() || target.is_some_and(|t| t == caller || directory.covers(caller, t))
             };
-            gateway.0.audit.newest_first(|r| in_scope(r) && keep(r), skip, take)
+            gateway.0.audit.search(time, &mut |r| in_scope(r) && keep(r), skip, take)
         };
-        Ok(tokio::task::spawn_blocking(read).await.map_err(|_| Failure::of(Retcode::Internal))??)
+        let found = tokio::task::spawn_blocking(read).await.map_err(|_| Failure::of(Retcode::Internal))?;
+        found.map_err(|e| {
+            log::error!("{e}");
+            Failure::of(Retcode::Internal)
+        })
     }
 
     /// Queues `QC_AgentState_Notify` for listening inspectors whose scope

@@ -61,7 +61,7 @@ impl SecurityLog {
             n => format!(", {n} from further addresses"),
         };
         Some(format!(
-            "security: {} requests without an authenticated caller refused in the last {} s ({}) from {count} \
+            "security: refused {} request(s) without an authenticated caller in the last {} s ({}) from {count} \
              address(es); most: {}{others}",
             window.total,
             period.as_secs_f64(),
@@ -86,7 +86,7 @@ mod tests {
         let line = log.take_line(Duration::from_secs(10)).unwrap();
         assert_eq!(
             line,
-            "security: 4 requests without an authenticated caller refused in the last 10 s (000-003: 3, 100-004: 1) \
+            "security: refused 4 request(s) without an authenticated caller in the last 10 s (000-003: 3, 100-004: 1) \
              from 2 address(es); most: 127.0.0.2 ×3, 127.0.0.3 ×1"
         );
         assert_eq!(log.take_line(Duration::from_secs(10)), None);

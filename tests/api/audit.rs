@@ -427,7 +427,7 @@ async fn the_head_is_published_as_an_anchor_that_a_new_chain_cannot_match() {
     let last = records.last().unwrap();
     let line = format!("audit head: seq=2 hash={}", last["hash"].as_str().unwrap());
     gateway.wait_for_line(&line);
-    let security = gateway.wait_for_line("security: 1 requests without an authenticated caller refused");
+    let security = gateway.wait_for_line("security: refused 1 request(s) without an authenticated caller");
     assert!(security.contains("(000-003: 1) from 1 address(es); most: 127.0.0.1 ×1"), "{security}");
     gateway.stop();
     let anchor = format!("2:{}", &last["hash"].as_str().unwrap()[..16]);

@@ -422,10 +422,14 @@ mod tests {
     }
 
     fn gateway(poll_wait_ms: u64, trail: Arc<Trail>) -> Gateway {
+        gateway_with(poll_wait_ms, 120_000, trail)
+    }
+
+    fn gateway_with(poll_wait_ms: u64, heartbeat_timeout_ms: u64, trail: Arc<Trail>) -> Gateway {
         let config = GatewayConfig {
             guid: GuidPolicy { mode: AuthMode::Static, interval_ms: 60_000, timeout_ms: 120_000, node: 0 },
             poll_wait_ms,
-            heartbeat_timeout_ms: 120_000,
+            heartbeat_timeout_ms,
             queue_capacity: 10,
             server_name: "AgentGateway".into(),
             hash_concurrency: 1,
@@ -484,5 +488,21 @@ mod tests {
         let kept: Vec<(String, &str)> = trail.kept.lock().clone();
         let expected = [("login", "0"), ("login", "0"), ("sayFree", "100-009")];
         assert_eq!(kept, expected.map(|(a, r)| (a.to_owned(), r)), "the refused command left no record");
+    }
+
+    #[tokio::test]
+    async fn the_heartbeat_timeout_goes_ahead_while_the_trail_cannot_be_written() {
+        let trail = Arc::new(Trail::default());
+        let gateway = gateway_with(1, 20, trail.clone());
+        let agent = sign_in(&gateway, 101).await;
+        trail.failing.store(true, Ordering::Relaxed);
+        // Silence is what only time brings: sweep until the agent is out.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while gateway.sweep().await.unwrap() == 0 {
+            assert!(std::time::Instant::now() < deadline, "not signed out within 10 s");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(gateway.status(&agent).await.unwrap_err().code, Retcode::NotSignedIn);
+        assert_eq!(*trail.fallback.lock(), ["heartbeatTimeout"]);
     }
 }

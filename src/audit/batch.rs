@@ -16,7 +16,6 @@ use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::record::write_fields;
-use super::writer::Message;
 use crate::domain::audit::{ActionRecord, AuditError};
 
 /// Records serialised by one thread, waiting for the writer: their fields
@@ -46,6 +45,15 @@ impl Batch {
     pub fn records(&self) -> impl Iterator<Item = (&[u8], bool)> {
         self.fields.iter().zip(&self.fallback).map(|(r, fallback)| (&self.text[r.clone()], *fallback))
     }
+}
+
+/// What the writer thread is sent.
+pub enum Message {
+    Records(Handoff),
+    /// Try to write again after a failure.
+    Retry,
+    /// Finish and release the trail.
+    Close(oneshot::Sender<()>),
 }
 
 /// A batch on its way to the writer, and where its outcome goes.

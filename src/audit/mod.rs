@@ -44,7 +44,8 @@ use crate::domain::audit::{ActionRecord, AuditError, AuditTrail, Record, Recordi
 use fallback::Fallback;
 use files::{beside, head_path, identity, Head};
 use record::{hash_prefix, trail_fields};
-use writer::{Message, Shared, Writer};
+use batch::Message;
+use writer::{Shared, Writer};
 
 /// What start-up does with a trail whose end is broken (edited, cut short,
 /// its head not matching).

@@ -20,9 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use super::batch::Handoff;
+use super::batch::{Handoff, Message};
 use super::fallback::Fallback;
 use super::files::{beside, head_text, identity, Head};
 use super::lock::TrailLock;
@@ -30,15 +30,6 @@ use super::record::{seal, trail_fields};
 use super::sync::{SyncMode, Syncer};
 use crate::clock::now_ms;
 use crate::domain::audit::AuditError;
-
-/// What the writer is sent.
-pub enum Message {
-    Records(Handoff),
-    /// Try to write again after a failure.
-    Retry,
-    /// Finish and release the trail.
-    Close(oneshot::Sender<()>),
-}
 
 /// What the writer shares with the log's users.
 pub struct Shared {

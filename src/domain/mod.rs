@@ -12,6 +12,7 @@ pub mod reasons;
 pub mod session;
 pub mod signin;
 pub mod state;
+pub mod store;
 
 use std::borrow::Cow;
 
@@ -40,8 +41,8 @@ impl Failure {
     }
 }
 
-impl From<crate::store::StoreError> for Failure {
-    fn from(err: crate::store::StoreError) -> Failure {
+impl From<store::StoreError> for Failure {
+    fn from(err: store::StoreError) -> Failure {
         log::error!("{err}");
         Failure::of(Retcode::Internal)
     }

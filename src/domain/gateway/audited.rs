@@ -22,7 +22,7 @@ use crate::domain::audit::{Action, ActionRecord, Actor, AuditTrail, Origin, Reas
 use crate::domain::ids::WorkNo;
 use crate::domain::Failure;
 use crate::retcode::Retcode;
-use crate::store::AgentLock;
+use crate::domain::store::AgentLock;
 
 /// The answer while the trail cannot take a command's record.
 pub(super) fn trail_down() -> Failure {

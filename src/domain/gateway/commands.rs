@@ -9,13 +9,19 @@ impl Gateway {
         let action = Action::State(command);
         let audit = self.audited(caller.actor(), caller.work_no, action, Some(origin)).await?;
         let decided = match self.check_reason(action) {
-            Ok(()) => self.with_live(caller, |session, _| transition(session, command).map(drop)).await,
+            Ok(()) => self.with_live(caller, |session, _| transition(session, command)).await,
             Err(refusal) => Err(refusal),
         };
-        audit.record(decided).await?;
+        // The plan decided is the change made: under the command lock the
+        // state it was decided from cannot change (a store that runs the
+        // update again decides again, to the same end).
+        let mut plan = Some(audit.record(decided).await?);
         let rest = self
             .with_live(caller, |session, now| {
-                let transition = transition(session, command)?;
+                let transition = match plan.take() {
+                    Some(plan) => plan,
+                    None => transition(session, command)?,
+                };
                 session.state = transition.next;
                 session.state_since = now;
                 for (kind, content) in transition.events {

@@ -33,7 +33,7 @@ use crate::domain::signin::SignInRequest;
 use crate::domain::state::{apply, AgentState, Command, Refusal};
 use crate::domain::Failure;
 use crate::retcode::Retcode;
-use crate::store::AgentStore;
+use crate::domain::store::AgentStore;
 use crate::telemetry::{GuidRejection, Snapshot, Telemetry};
 
 /// Timings and limits of the domain.

@@ -124,12 +124,9 @@ impl Gateway {
         action: Action,
     ) -> Result<(), Failure> {
         let reason = action.reason().map_or(SignOutReason::BY_INSPECTOR.code(), |(_, code)| code);
+        self.check_inspection(inspector, origin, target, action).await?;
         let audit = self.audited(inspector.actor(), target, action, Some(origin)).await?;
-        let decided = match self.check_reason(action).and_then(|()| self.authorize(inspector, target)) {
-            Ok(()) => self.live_session(target, None).await,
-            Err(refusal) => Err(refusal),
-        };
-        let session = audit.record(decided).await?;
+        let session = audit.record(self.live_session(target, None).await).await?;
         self.end_session(target, session, &Ending { reason, initiator: initiator(inspector) }).await
     }
 
@@ -144,12 +141,9 @@ impl Gateway {
         forced: Forced,
         action: Action,
     ) -> Result<(), Failure> {
+        self.check_inspection(inspector, origin, target, action).await?;
         let audit = self.audited(inspector.actor(), target, action, Some(origin)).await?;
-        let decided = match self.check_reason(action).and_then(|()| self.authorize(inspector, target)) {
-            Ok(()) => self.live_session(target, None).await,
-            Err(refusal) => Err(refusal),
-        };
-        let session = audit.record(decided).await?;
+        let session = audit.record(self.live_session(target, None).await).await?;
         let catalog = self.directory().catalog();
         let who = initiator(inspector);
         let (next, kind, content) = match forced {
@@ -190,6 +184,23 @@ impl Gateway {
             self.arm_rest_reminder(agent, epoch, seconds.get());
         }
         Ok(())
+    }
+
+    /// The checks of an inspection that need no look at the target's slot
+    /// (the strict catalog, then the scope): a refusal is recorded without
+    /// taking the target's command lock, as it changes nothing.
+    async fn check_inspection(
+        &self,
+        inspector: &Caller,
+        origin: &Origin,
+        target: WorkNo,
+        action: Action,
+    ) -> Result<(), Failure> {
+        self.refuse_unrecordable(action)?;
+        match self.check_reason(action).and_then(|()| self.authorize(inspector, target)) {
+            Ok(()) => Ok(()),
+            Err(refusal) => Err(self.refused(inspector.actor(), target, action, origin, refusal).await),
+        }
     }
 
     /// Every agent of `selector` inside the inspector's scope, acted on one

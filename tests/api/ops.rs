@@ -169,3 +169,17 @@ async fn events_dropped_by_the_queue_bound_are_counted() {
     let first = app.next_event(101, &guid).await;
     assert_eq!((first["seq"].as_u64(), first["dropped"].as_u64()), (Some(4), Some(3)));
 }
+
+#[tokio::test]
+async fn an_inspectors_forced_sign_out_counts_no_guid_refusal() {
+    let app = spawn_app_with(with_metrics).await;
+    app.sign_in(101).await;
+    let boss = app.sign_in_inspector(999, false).await;
+    app.force_logout_with_reason(101, &boss, "57").await.expect("0");
+    let text = app.scrape().await;
+    assert_eq!(sample_value(&text, r#"agentgateway_sign_outs_total{reason="57"}"#), 1.0, "{text}");
+    for kind in ["missing", "wrong", "ended", "not_signed_in"] {
+        let sample = format!(r#"agentgateway_guid_rejections_total{{kind="{kind}"}}"#);
+        assert_eq!(sample_value(&text, &sample), 0.0, "{sample} in\n{text}");
+    }
+}

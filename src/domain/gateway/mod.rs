@@ -302,18 +302,18 @@ impl Gateway {
     /// the agent itself, or an inspector whose Guid this is. An agent's
     /// Guid is never accepted for a different agent id.
     pub async fn authenticate_operator(&self, path_agent: WorkNo, guid: &str) -> Result<Caller, Failure> {
-        let refusal = match self.authenticate(path_agent, guid, false).await {
-            Ok(caller) => return Ok(caller),
-            Err(refusal) => refusal,
-        };
-        match self.0.store.guid_owner(guid) {
-            Some(owner)
-                if owner != path_agent && self.directory().get(owner).is_some_and(|r| r.role == Role::Inspector) =>
-            {
-                self.authenticate(owner, guid, false).await.map_err(|_| refusal)
+        // An inspector's Guid is tried as the inspector's first: trying it
+        // as the path agent's would count a Guid refusal for every
+        // legitimate forced sign-out.
+        let owner = self.0.store.guid_owner(guid).filter(|owner| {
+            *owner != path_agent && self.directory().get(*owner).is_some_and(|r| r.role == Role::Inspector)
+        });
+        if let Some(inspector) = owner {
+            if let Ok(caller) = self.authenticate(inspector, guid, false).await {
+                return Ok(caller);
             }
-            _ => Err(refusal),
         }
+        self.authenticate(path_agent, guid, false).await
     }
 }
 

@@ -41,10 +41,10 @@ pub use sync::SyncMode;
 pub use verify::{verify, Anchor, Finding};
 
 use crate::domain::audit::{ActionRecord, AuditError, AuditTrail, Record, Recording, TrailStats};
+use batch::Message;
 use fallback::Fallback;
 use files::{beside, head_path, identity, Head};
 use record::{hash_prefix, trail_fields};
-use batch::Message;
 use writer::{Shared, Writer};
 
 /// What start-up does with a trail whose end is broken (edited, cut short,

@@ -20,9 +20,9 @@ use std::sync::Arc;
 use super::{Caller, Gateway};
 use crate::domain::audit::{Action, ActionRecord, Actor, AuditTrail, Origin, Reason};
 use crate::domain::ids::WorkNo;
+use crate::domain::store::AgentLock;
 use crate::domain::Failure;
 use crate::retcode::Retcode;
-use crate::domain::store::AgentLock;
 
 /// The answer while the trail cannot take a command's record.
 pub(super) fn trail_down() -> Failure {

@@ -31,9 +31,9 @@ use crate::domain::reasons::Category;
 use crate::domain::session::{AgentSlot, GuidMatch, GuidPolicy, Session, SessionOptions};
 use crate::domain::signin::SignInRequest;
 use crate::domain::state::{apply, AgentState, Command, Refusal};
+use crate::domain::store::AgentStore;
 use crate::domain::Failure;
 use crate::retcode::Retcode;
-use crate::domain::store::AgentStore;
 use crate::telemetry::{GuidRejection, Snapshot, Telemetry};
 
 /// Timings and limits of the domain.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::audited::Audited;
 use super::*;
 use crate::domain::audit::Record;
 use crate::domain::params::BusyReason;
@@ -124,9 +125,7 @@ impl Gateway {
         action: Action,
     ) -> Result<(), Failure> {
         let reason = action.reason().map_or(SignOutReason::BY_INSPECTOR.code(), |(_, code)| code);
-        self.check_inspection(inspector, origin, target, action).await?;
-        let audit = self.audited(inspector.actor(), target, action, Some(origin)).await?;
-        let session = audit.record(self.live_session(target, None).await).await?;
+        let (_audit, session) = self.begin_inspection(inspector, origin, target, action).await?;
         self.end_session(target, session, &Ending { reason, initiator: initiator(inspector) }).await
     }
 
@@ -141,9 +140,7 @@ impl Gateway {
         forced: Forced,
         action: Action,
     ) -> Result<(), Failure> {
-        self.check_inspection(inspector, origin, target, action).await?;
-        let audit = self.audited(inspector.actor(), target, action, Some(origin)).await?;
-        let session = audit.record(self.live_session(target, None).await).await?;
+        let (audit, session) = self.begin_inspection(inspector, origin, target, action).await?;
         let catalog = self.directory().catalog();
         let who = initiator(inspector);
         let (next, kind, content) = match forced {
@@ -186,21 +183,26 @@ impl Gateway {
         Ok(())
     }
 
-    /// The checks of an inspection that need no look at the target's slot
-    /// (the strict catalog, then the scope): a refusal is recorded without
-    /// taking the target's command lock, as it changes nothing.
-    async fn check_inspection(
-        &self,
+    /// Begins an inspector's `action` on `target`: the checks that need no
+    /// look at the target's slot (the strict catalog, then the scope; a
+    /// refusal is recorded without taking the target's command lock, as it
+    /// changes nothing), then the audited rule up to the record: the
+    /// target's lock, which is held while the returned value lives, and
+    /// its live session.
+    async fn begin_inspection<'g>(
+        &'g self,
         inspector: &Caller,
-        origin: &Origin,
+        origin: &'g Origin,
         target: WorkNo,
         action: Action,
-    ) -> Result<(), Failure> {
+    ) -> Result<(Audited<'g>, SessionId), Failure> {
         self.refuse_unrecordable(action)?;
-        match self.check_reason(action).and_then(|()| self.authorize(inspector, target)) {
-            Ok(()) => Ok(()),
-            Err(refusal) => Err(self.refused(inspector.actor(), target, action, origin, refusal).await),
+        if let Err(refusal) = self.check_reason(action).and_then(|()| self.authorize(inspector, target)) {
+            return Err(self.refused(inspector.actor(), target, action, origin, refusal).await);
         }
+        let audit = self.audited(inspector.actor(), target, action, Some(origin)).await?;
+        let session = audit.record(self.live_session(target, None).await).await?;
+        Ok((audit, session))
     }
 
     /// Every agent of `selector` inside the inspector's scope, acted on one

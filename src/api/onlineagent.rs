@@ -8,7 +8,8 @@ use utoipa_actix_web::scope;
 use super::auth::{agent_id, note_acting, Operator, SignedIn};
 use super::body::JsonBody;
 use super::envelope::{
-    success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain, SkillsResponse,
+    signed_in, success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain,
+    SkillsResponse,
 };
 use super::error::{ApiError, ApiResult};
 use super::params::{AgentPath, GuidHeader};
@@ -66,7 +67,7 @@ async fn sign_in(gateway: &Gateway, req: &actix_web::HttpRequest, body: JsonBody
         time_remaining: String::new(),
     };
     let body = LoginResponse { message: String::new(), retcode: Retcode::Success, result };
-    Ok(success(&body, Some(&done.guid)))
+    Ok(signed_in(&body, &done.guid))
 }
 
 /// Sign in
@@ -78,7 +79,8 @@ async fn sign_in(gateway: &Gateway, req: &actix_web::HttpRequest, body: JsonBody
 #[utoipa::path(
     operation_id = "login", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
     responses((status = 200, description = "Signed in, or a retcode saying why not", body = LoginResponse,
-        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"))))
+        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"),
+            ("Guid" = String, description = "The same `<guid>`, without `JSESSIONID=`"))))
 )]
 #[put("")]
 async fn login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: JsonBody) -> ApiResult {
@@ -93,7 +95,8 @@ async fn login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: J
 #[utoipa::path(
     operation_id = "forceLogin", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
     responses((status = 200, description = "Signed in", body = LoginResponse,
-        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`"))))
+        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`"),
+            ("Guid" = String, description = "The same `<guid>`, without `JSESSIONID=`"))))
 )]
 #[put("/forcelogin")]
 async fn force_login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: JsonBody) -> ApiResult {

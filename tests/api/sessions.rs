@@ -80,3 +80,47 @@ async fn a_handshake_rotates_the_guid_too() {
     assert_ne!(rotated, first);
     app.agent_status(101, &rotated).await.expect("0");
 }
+
+/// Huawei's Java sample finds the Guid by comparing header names
+/// case-sensitively with `Set-GUID`: every answer that hands one out must
+/// spell it so on the wire.
+#[tokio::test]
+async fn set_guid_is_spelled_exactly_on_every_answer_that_hands_one_out() {
+    let app = spawn_app_with(|s| {
+        s.guid_interval_ms = 1;
+        s.guid_timeout_ms = 60_000;
+    })
+    .await;
+    let body = app.login_body(101).to_string();
+    let spelled_exactly = |answer: &crate::helpers::RawAnswer, path: &str| {
+        assert_eq!((answer.status, answer.retcode().as_str()), (200, "0"), "{path}: {}", answer.body);
+        assert_eq!(answer.spellings_of("Set-GUID"), ["Set-GUID"], "{path}: {:?}", answer.headers);
+        let guid = answer.set_guid().unwrap();
+        assert!(answer.header("Set-GUID").unwrap().starts_with("JSESSIONID="), "{path}");
+        assert!(guid.ends_with(".AgentGateway0"), "{path}: {guid}");
+        guid
+    };
+    for path in ["onlineagent/101", "onlineagent/101/forcelogin"] {
+        let answer = app.raw("PUT", path, &[], &body).await;
+        let guid = spelled_exactly(&answer, path);
+        // The sign-in answer also names the Guid in a `Guid` header.
+        assert_eq!(answer.spellings_of("Guid"), ["Guid"], "{path}");
+        assert_eq!(answer.header("Guid"), Some(guid.as_str()), "{path}");
+    }
+    let mut guid = app.force_login(101, &app.login_body(101)).await.set_guid.unwrap();
+    for (method, path) in [("GET", "agentevent/101"), ("POST", "onlineagent/101/handshake")] {
+        // The interval is 1 ms: the first answer at least 1 ms after the
+        // Guid was issued rotates it.
+        let answer = eventually(Duration::from_secs(5), || {
+            let guid = guid.clone();
+            let app = &app;
+            async move {
+                let answer = app.raw(method, path, &[("Guid", guid.as_str())], "").await;
+                answer.header("Set-GUID").is_some().then_some(answer)
+            }
+        })
+        .await;
+        guid = spelled_exactly(&answer, path);
+        assert_eq!(answer.header("Guid"), None, "{path}: only sign-in answers carry Guid");
+    }
+}

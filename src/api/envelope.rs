@@ -164,12 +164,15 @@ pub struct SkillsResponse {
     pub result: Vec<Skill>,
 }
 
-/// Poll answer: one event, or `null` when none arrived in time.
+/// Poll answer: one event, or none when none arrived in time.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventResponse {
     pub message: String,
     pub retcode: Retcode,
-    /// The event; `null` when none arrived within the poll wait. Absent
-    /// when `retcode` is not `"0"`.
+    /// The event. Absent when none arrived within the poll wait: that answer
+    /// is exactly `{"message":"","retcode":"0"}`, the only "no event" body
+    /// Huawei's C# sample accepts. Absent as well when `retcode` is not `"0"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub event: Option<Event>,
 }

@@ -24,7 +24,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 
 use api::body::BodyLimits;
-use api::{AppData, HeaderLimit};
+use api::{AppData, HeaderLimit, StatusPolicy};
 use audit::{AuditLog, AuditOptions};
 use domain::directory::{Directory, DEMO_DIRECTORY};
 use domain::session::GuidPolicy;
@@ -88,6 +88,7 @@ impl Application {
                 deadline: Duration::from_millis(settings.body_timeout_ms),
             },
             HeaderLimit(settings.max_header_bytes),
+            StatusPolicy { rest: settings.rest_statuses },
         );
         // Bind before starting anything, so a taken port leaves nothing running.
         let metrics_listener = match settings.metrics_listen {

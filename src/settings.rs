@@ -65,6 +65,11 @@ pub struct Layer {
     /// Largest accepted total of request header bytes [default: 8192]
     #[arg(long, env = "AGW_MAX_HEADER_BYTES", value_name = "BYTES")]
     pub max_header_bytes: Option<usize>,
+    /// Answer the HTTP layer's refusals under /agentgateway/resource/ (unknown interface, wrong method,
+    /// bad body, oversized headers) with their REST status (404, 405, 400, 408, 413, 415, 431) instead of
+    /// HTTP 200; the retcode is the same either way [default: false]
+    #[arg(long, env = "AGW_REST_STATUSES", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub rest_statuses: Option<bool>,
     /// Deadline for receiving a request head [default: 5000]
     #[arg(long, env = "AGW_HEAD_TIMEOUT_MS", value_name = "MS")]
     pub head_timeout_ms: Option<u64>,
@@ -205,6 +210,7 @@ pub struct Settings {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub max_header_bytes: usize,
+    pub rest_statuses: bool,
     pub head_timeout_ms: u64,
     pub body_timeout_ms: u64,
     pub keep_alive_ms: u64,
@@ -245,6 +251,7 @@ impl Default for Settings {
             workers: cpus,
             max_body_bytes: 16 * 1024,
             max_header_bytes: 8 * 1024,
+            rest_statuses: false,
             head_timeout_ms: 5_000,
             body_timeout_ms: 10_000,
             keep_alive_ms: 15_000,
@@ -296,6 +303,7 @@ impl Settings {
                 workers,
                 max_body_bytes,
                 max_header_bytes,
+                rest_statuses,
                 head_timeout_ms,
                 body_timeout_ms,
                 keep_alive_ms,
@@ -400,6 +408,7 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_WORKERS",
     "AGW_MAX_BODY_BYTES",
     "AGW_MAX_HEADER_BYTES",
+    "AGW_REST_STATUSES",
     "AGW_HEAD_TIMEOUT_MS",
     "AGW_BODY_TIMEOUT_MS",
     "AGW_KEEP_ALIVE_MS",

@@ -79,11 +79,12 @@ pub async fn call_log(
 fn refusal(req: &ServiceRequest) -> Option<ApiError> {
     let limit = req.app_data::<web::Data<HeaderLimit>>().map_or(usize::MAX, |l| l.0);
     if header_bytes(req) > limit {
-        return Some(ApiError::http(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Retcode::MessageError,
-            format!("request headers exceed {limit} bytes"),
-        ));
+        // Answered before the status policy's middleware runs: apply it here.
+        let status =
+            req.app_data::<web::Data<super::StatusPolicy>>().map_or(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, |p| {
+                p.status_for(req.path(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            });
+        return Some(ApiError::http(status, Retcode::MessageError, format!("request headers exceed {limit} bytes")));
     }
     let gateway = req.app_data::<web::Data<Gateway>>()?;
     // The heartbeat is not audited: refusing it would sign agents out.

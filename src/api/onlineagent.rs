@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::scope;
 
-use super::auth::{agent_id, note_acting, Operator, SignedIn};
+use super::auth::{agent_id, note_acting, Operator, SignedIn, SigningOut};
 use super::body::JsonBody;
 use super::envelope::{
     signed_in, success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain,
@@ -110,7 +110,7 @@ async fn force_login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, b
 #[utoipa::path(operation_id = "logout", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Signed out", body = CommandResponse)))]
 #[delete("/logout")]
-async fn logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+async fn logout(gateway: web::Data<Gateway>, agent: SigningOut) -> ApiResult {
     gateway.sign_out(&agent.0, Ending::own(SignOutReason::NORMAL)).await?;
     Ok(success(&CommandResponse::success(), None))
 }
@@ -121,7 +121,7 @@ async fn logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
 #[utoipa::path(operation_id = "forceLogout", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Signed out", body = Plain)))]
 #[delete("/forcelogout")]
-async fn force_logout(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+async fn force_logout(gateway: web::Data<Gateway>, agent: SigningOut) -> ApiResult {
     gateway.sign_out(&agent.0, Ending::own(SignOutReason::NORMAL)).await?;
     Ok(success(&Plain::success(), None))
 }

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 pub use gateway::{
     AgentInfo, BulkAction, BulkResult, Caller, Ending, Forced, Gateway, GatewayConfig, LockoutPolicy, PollAnswer,
-    Selector, SignedIn, SkillStats, StatusView,
+    Purpose, Selector, SignedIn, SkillStats, StatusView,
 };
 
 use crate::retcode::Retcode;

@@ -99,7 +99,7 @@ async fn metrics_count_requests_states_sign_outs_and_refusals() {
 
     app.force_logout_with_reason(101, &a, "57").await.expect("0");
     app.logout(102, &b).await.expect("0");
-    app.force_logout_with_reason(102, &b, "57").await.expect("100-006");
+    app.force_logout_with_reason(102, &b, "57").await.expect("100-008");
     let text = app.scrape().await;
     assert_eq!(sample_value(&text, r#"agentgateway_sign_outs_total{reason="57"}"#), 1.0, "{text}");
     assert_eq!(sample_value(&text, r#"agentgateway_sign_outs_total{reason="258"}"#), 1.0, "{text}");

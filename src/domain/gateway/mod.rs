@@ -49,6 +49,19 @@ pub struct GatewayConfig {
     pub lockout: LockoutPolicy,
 }
 
+/// What a Guid is presented for: which sessions it may belong to, and what
+/// the Guid of an ended session gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Any interface but the poll and sign-out: live sessions only (100-006 for an ended one).
+    Command,
+    /// The poll: an ended session's Guid too, for its final events.
+    Poll,
+    /// Signing out: live sessions only, and 100-008 "already signed out"
+    /// for the Guid of a session that has ended.
+    SignOut,
+}
+
 /// An authenticated caller: the agent and the session its Guid belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
@@ -278,8 +291,9 @@ impl Gateway {
     // ----- authentication -------------------------------------------------
 
     /// Finds the session a Guid belongs to. Ended sessions are accepted only
-    /// where `allow_ended` (the final poll).
-    pub async fn authenticate(&self, work_no: WorkNo, guid: &str, allow_ended: bool) -> Result<Caller, Failure> {
+    /// for the final poll.
+    pub async fn authenticate(&self, work_no: WorkNo, guid: &str, purpose: Purpose) -> Result<Caller, Failure> {
+        let allow_ended = purpose == Purpose::Poll;
         let found = if guid.is_empty() || guid.len() > Guid::MAX_LEN {
             Err(GuidRejection::Missing)
         } else {
@@ -305,17 +319,20 @@ impl Gateway {
                     Failure::new(Retcode::NoPermission, "the Guid header is missing or malformed")
                 }
                 GuidRejection::Wrong => Failure::new(Retcode::NoPermission, "the Guid is expired or not this agent's"),
+                GuidRejection::Ended if purpose == Purpose::SignOut => {
+                    Failure::new(Retcode::AlreadySignedOut, "this session has already been signed out")
+                }
                 GuidRejection::Ended => Failure::new(Retcode::NotSignedIn, "this session has been signed out"),
                 GuidRejection::NotSignedIn => not_signed_in(),
             }
         })
     }
 
-    /// The caller of an interface whose `{agentid}` may be another agent's:
+    /// The caller of a sign-out whose `{agentid}` may be another agent's:
     /// the agent itself, or an inspector whose Guid this is. An agent's
     /// Guid is never accepted for a different agent id.
     pub async fn authenticate_operator(&self, path_agent: WorkNo, guid: &str) -> Result<Caller, Failure> {
-        let refusal = match self.authenticate(path_agent, guid, false).await {
+        let refusal = match self.authenticate(path_agent, guid, Purpose::SignOut).await {
             Ok(caller) => return Ok(caller),
             Err(refusal) => refusal,
         };
@@ -323,7 +340,7 @@ impl Gateway {
             Some(owner)
                 if owner != path_agent && self.directory().get(owner).is_some_and(|r| r.role == Role::Inspector) =>
             {
-                self.authenticate(owner, guid, false).await.map_err(|_| refusal)
+                self.authenticate(owner, guid, Purpose::Command).await.map_err(|_| refusal)
             }
             _ => Err(refusal),
         }
@@ -414,13 +431,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_sign_in_in_progress_refuses_another_sign_in_and_a_sign_out_of_the_agent() {
+        let gateway = gateway(60_000);
+        let work_no = WorkNo::new(101).unwrap();
+        let body = serde_json::json!({"password": "Agent@123", "phonenum": "7101"});
+        let signed_in = gateway.sign_in(work_no, SignInRequest::from_json(&body).unwrap(), false).await.unwrap();
+        let caller = gateway.authenticate(work_no, signed_in.guid.as_str(), Purpose::Command).await.unwrap();
+        // A forcelogin of the agent is in progress while the claim is held.
+        let claim = gateway.claim(work_no).unwrap();
+        let again = gateway.sign_in(work_no, SignInRequest::from_json(&body).unwrap(), true).await;
+        assert_eq!(again.unwrap_err().code, Retcode::SignInInProgress);
+        let out = gateway.sign_out(&caller, Ending::own(SignOutReason::NORMAL)).await;
+        assert_eq!(out.unwrap_err().code, Retcode::RepeatedCall);
+        drop(claim);
+        // Nothing changed: the session is still live, and signs out now.
+        gateway.sign_out(&caller, Ending::own(SignOutReason::NORMAL)).await.unwrap();
+        let twice = gateway.sign_out(&caller, Ending::own(SignOutReason::NORMAL)).await;
+        assert_eq!(twice.unwrap_err().code, Retcode::AlreadySignedOut);
+    }
+
+    #[tokio::test]
     async fn a_stopping_gateway_is_not_ready_and_its_polls_do_not_wait() {
         let gateway = gateway(60_000);
         assert_eq!(gateway.readiness().await, Ok(()));
         let work_no = WorkNo::new(101).unwrap();
         let body = serde_json::json!({"password": "Agent@123", "phonenum": "7101"});
         let signed_in = gateway.sign_in(work_no, SignInRequest::from_json(&body).unwrap(), false).await.unwrap();
-        let caller = gateway.authenticate(work_no, signed_in.guid.as_str(), false).await.unwrap();
+        let caller = gateway.authenticate(work_no, signed_in.guid.as_str(), Purpose::Command).await.unwrap();
         for _ in 0..2 {
             assert!(gateway.poll(&caller, None).await.unwrap().event.is_some());
         }

@@ -3,11 +3,13 @@
 use super::*;
 
 impl Gateway {
-    fn claim(&self, work_no: WorkNo) -> Result<Claim<'_>, Failure> {
+    /// Holds the agent's sign-in claim until dropped; an overlapping
+    /// sign-in of the same agent gets 100-021.
+    pub(super) fn claim(&self, work_no: WorkNo) -> Result<Claim<'_>, Failure> {
         if self.0.claims.lock().insert(work_no) {
             Ok(Claim(self, work_no))
         } else {
-            Err(Failure::new(Retcode::RepeatedCall, "a sign-in for this agent is still in progress"))
+            Err(Failure::of(Retcode::SignInInProgress))
         }
     }
 
@@ -114,8 +116,22 @@ impl Gateway {
     // ----- sign-out ---------------------------------------------------------
 
     /// Signs the caller's session out, queueing `AgentOther_ShutdownService`.
+    /// While a sign-in of the same agent is in progress (a `forcelogin`
+    /// that will displace this session) the sign-out is a call repeated too
+    /// early: 000-007, and nothing changes (reference §1.5).
     pub async fn sign_out(&self, caller: &Caller, ending: Ending) -> Result<(), Failure> {
-        self.end_session(caller.work_no, Some(caller.session), &ending).await
+        if self.0.claims.lock().contains(&caller.work_no) {
+            return Err(Failure::new(
+                Retcode::RepeatedCall,
+                "a sign-in of this agent is in progress; sign out after it",
+            ));
+        }
+        // The caller's session was live when it was authenticated: if it is
+        // not now, another sign-out got there first.
+        self.end_session(caller.work_no, Some(caller.session), &ending).await.map_err(|refusal| match refusal.code {
+            Retcode::NotSignedIn => Failure::new(Retcode::AlreadySignedOut, "this session has already been signed out"),
+            _ => refusal,
+        })
     }
 
     /// Ends `work_no`'s live session (only if it is `session`, when given)

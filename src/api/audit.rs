@@ -38,7 +38,7 @@ impl std::fmt::Display for RequestId {
 
 /// Commands are audited; reads and the heartbeat are not.
 pub fn is_audited(method: &Method, operation: &str) -> bool {
-    method != Method::GET && operation != "handShake" && operation != "unknown"
+    method != Method::GET && !matches!(operation, "handShake" | "heartBeat" | "unknown")
 }
 
 /// A path segment, parsed by the domain's own parser for that parameter;

@@ -12,7 +12,7 @@ use super::envelope::{
     SkillsResponse,
 };
 use super::error::{ApiError, ApiResult};
-use super::params::{AgentPath, GuidHeader};
+use super::params::{AgentPath, GuidHeader, ServiceTokenHeader};
 use crate::domain::params::{parse_flag, BusyReason, RestCause, RestSeconds, SignOutReason};
 use crate::domain::reasons::{Category, ReasonCode};
 use crate::domain::signin::SignInRequest;
@@ -44,6 +44,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(query_agent_skills)
             .service(get_agent_status)
             .service(hand_shake)
+            .service(heart_beat)
             .service(query_reason_codes),
     );
 }
@@ -392,17 +393,61 @@ async fn get_agent_status(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiRe
     Ok(success(&AgentStatusResponse { message: String::new(), retcode: Retcode::Success, result }, None))
 }
 
+/// The `service_token` header: absent or empty is none; a value that is
+/// not visible ASCII never validates.
+fn service_token(req: &actix_web::HttpRequest) -> Option<&str> {
+    let value = req.headers().get("service_token")?;
+    Some(value.to_str().unwrap_or("\u{fffd}")).filter(|t| !t.is_empty())
+}
+
 /// Heartbeat
 ///
 /// Keeps the session alive like a poll does. In dynamic mode, once the
 /// rotation interval has passed, the answer carries a new Guid in `Set-GUID`.
-#[utoipa::path(operation_id = "handShake", tag = "onlineagent", params(AgentPath, GuidHeader),
+/// A `service_token` header that is longer than 50 characters or holds
+/// special characters gets 100-001.
+#[utoipa::path(operation_id = "handShake", tag = "onlineagent", params(AgentPath, GuidHeader, ServiceTokenHeader),
     responses((status = 200, description = "Alive", body = CommandResponse,
         headers(("Set-GUID" = String, description = "A rotated Guid, when one was issued")))))]
 #[post("/handshake")]
-async fn hand_shake(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    let rotated = gateway.handshake(&agent.0).await?;
-    Ok(success(&CommandResponse::success(), rotated.as_ref()))
+async fn hand_shake(gateway: web::Data<Gateway>, agent: SignedIn, req: actix_web::HttpRequest) -> ApiResult {
+    let beat = gateway.handshake(&agent.0, service_token(&req)).await?;
+    Ok(success(&CommandResponse::success(), beat.set_guid.as_ref()))
+}
+
+/// `heartbeat` result.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartbeatResult {
+    /// The session's sign-in time, epoch milliseconds (as in the sign-in result).
+    #[schema(example = "1471585949806")]
+    pub login_time: String,
+}
+
+/// `heartbeat` answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct HeartbeatResponse {
+    pub message: String,
+    pub retcode: Retcode,
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
+    pub result: HeartbeatResult,
+}
+
+/// Heartbeat (older name)
+///
+/// The heartbeat under the name older clients still call (Huawei's Java
+/// sample, `PUT`): the same effect as `handshake`, and the result carries
+/// the session's `loginTime`.
+#[utoipa::path(operation_id = "heartBeat", tag = "onlineagent", params(AgentPath, GuidHeader, ServiceTokenHeader),
+    responses((status = 200, description = "Alive", body = HeartbeatResponse,
+        headers(("Set-GUID" = String, description = "A rotated Guid, when one was issued")))))]
+#[put("/heartbeat")]
+async fn heart_beat(gateway: web::Data<Gateway>, agent: SignedIn, req: actix_web::HttpRequest) -> ApiResult {
+    let beat = gateway.handshake(&agent.0, service_token(&req)).await?;
+    let result = HeartbeatResult { login_time: beat.login_time.to_string() };
+    let body = HeartbeatResponse { message: "success".into(), retcode: Retcode::Success, result };
+    Ok(success(&body, beat.set_guid.as_ref()))
 }
 
 /// The reason-code catalog.

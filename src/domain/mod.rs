@@ -15,8 +15,8 @@ pub mod state;
 use std::borrow::Cow;
 
 pub use gateway::{
-    AgentInfo, BulkAction, BulkResult, Caller, Ending, Forced, Gateway, GatewayConfig, LockoutPolicy, PollAnswer,
-    Purpose, Selector, SignedIn, SkillStats, StatusView,
+    AgentInfo, BulkAction, BulkResult, Caller, Ending, Forced, Gateway, GatewayConfig, Heartbeat, LockoutPolicy,
+    PollAnswer, Purpose, Selector, SignedIn, SkillStats, StatusView,
 };
 
 use crate::retcode::Retcode;

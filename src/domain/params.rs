@@ -83,6 +83,13 @@ impl RestCause {
     }
 }
 
+/// A push-mode `service_token` (sign-in `serviceToken`, heartbeat header
+/// `service_token`): at most 50 characters, no special characters
+/// (letters, digits, `-` and `_`).
+pub fn is_service_token(text: &str) -> bool {
+    text.len() <= 50 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A flag that is neither `true` nor `false`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotAFlag;
@@ -108,6 +115,16 @@ mod tests {
             assert!(SignOutReason::parse_client(bad).is_none(), "{bad:?}");
         }
         assert_eq!(SignOutReason::parse_client("001").map(|r| r.code()), Some(1));
+    }
+
+    #[test]
+    fn service_tokens_are_short_plain_words() {
+        for good in ["", "abc", "A-b_9", &"x".repeat(50)] {
+            assert!(is_service_token(good), "{good:?}");
+        }
+        for bad in [&"x".repeat(51) as &str, "a b", "a;b", "tök", "a=b", "a\tb"] {
+            assert!(!is_service_token(bad), "{bad:?}");
+        }
     }
 
     #[test]

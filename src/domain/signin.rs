@@ -115,10 +115,8 @@ impl SignInRequest {
     fn check_push_mode(f: &Fields<'_>) -> Result<(), Failure> {
         let uri = f.string("callBackUri", 200)?.filter(|s| !s.is_empty());
         let token = f.string("serviceToken", 50)?.filter(|s| !s.is_empty());
-        if let Some(t) = &token {
-            if !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(sign_in_param("serviceToken may hold letters, digits, - and _ only".into()));
-            }
+        if token.as_deref().is_some_and(|t| !super::params::is_service_token(t)) {
+            return Err(sign_in_param("serviceToken may hold letters, digits, - and _ only".into()));
         }
         if uri.is_some() && token.is_some() {
             return Err(Failure::new(

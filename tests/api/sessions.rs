@@ -108,7 +108,9 @@ async fn set_guid_is_spelled_exactly_on_every_answer_that_hands_one_out() {
         assert_eq!(answer.header("Guid"), Some(guid.as_str()), "{path}");
     }
     let mut guid = app.force_login(101, &app.login_body(101)).await.set_guid.unwrap();
-    for (method, path) in [("GET", "agentevent/101"), ("POST", "onlineagent/101/handshake")] {
+    let rotating =
+        [("GET", "agentevent/101"), ("POST", "onlineagent/101/handshake"), ("PUT", "onlineagent/101/heartbeat")];
+    for (method, path) in rotating {
         // The interval is 1 ms: the first answer at least 1 ms after the
         // Guid was issued rotates it.
         let answer = eventually(Duration::from_secs(5), || {
@@ -122,5 +124,48 @@ async fn set_guid_is_spelled_exactly_on_every_answer_that_hands_one_out() {
         .await;
         guid = spelled_exactly(&answer, path);
         assert_eq!(answer.header("Guid"), None, "{path}: only sign-in answers carry Guid");
+    }
+}
+
+/// `PUT heartbeat` is the older name of `handshake` that Huawei's Java
+/// sample still calls every 60 s; it reads `result.loginTime`.
+#[tokio::test]
+async fn the_old_heartbeat_keeps_the_session_alive_and_answers_its_login_time() {
+    let app = spawn_app_with(|s| {
+        s.heartbeat_timeout_ms = 400;
+        s.poll_wait_ms = 100;
+    })
+    .await;
+    let answer = app.login(101, &app.login_body(101)).await;
+    let guid = answer.set_guid.clone().unwrap();
+    let login_time = answer.body["result"]["loginTime"].clone();
+    // Heartbeats alone, no polls, for three heartbeat timeouts.
+    let until = std::time::Instant::now() + Duration::from_millis(1_200);
+    while std::time::Instant::now() < until {
+        let beat = app.call(reqwest::Method::PUT, "onlineagent/101/heartbeat", Some(&guid), None).await;
+        beat.expect("0");
+        assert_eq!(beat.body["result"]["loginTime"], login_time);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.state_of(101, &guid).await, 4, "still signed in");
+    let other = app.sign_in(102).await;
+    app.call(reqwest::Method::PUT, "onlineagent/101/heartbeat", Some(&other), None).await.expect("000-003");
+}
+
+#[tokio::test]
+async fn a_service_token_that_is_long_or_has_special_characters_gets_100_001() {
+    let app = spawn_app().await;
+    let guid = app.sign_in(101).await;
+    let long = "t".repeat(51);
+    let fifty = "t".repeat(50);
+    for (method, path) in [("POST", "onlineagent/101/handshake"), ("PUT", "onlineagent/101/heartbeat")] {
+        for bad in [long.as_str(), "a;b", "a b", "a=b", "a/b"] {
+            let answer = app.raw(method, path, &[("Guid", &guid), ("service_token", bad)], "").await;
+            assert_eq!((answer.status, answer.retcode().as_str()), (200, "100-001"), "{path} {bad:?}");
+        }
+        for good in [fifty.as_str(), "Token-1_a", ""] {
+            let answer = app.raw(method, path, &[("Guid", &guid), ("service_token", good)], "").await;
+            assert_eq!(answer.retcode(), "0", "{path} {good:?}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! State commands, skills, status and heartbeat.
 
 use super::*;
+use crate::domain::params::is_service_token;
 
 impl Gateway {
     /// Applies a state command (busy, idle, rest, wrap-up and their cancels).
@@ -97,16 +98,25 @@ impl Gateway {
         self.with_live(caller, |session, _| Ok(StatusView { state: session.state.code(), is_working: false })).await
     }
 
-    /// Heartbeat: keeps the session alive and, in dynamic mode, hands out a
-    /// rotated Guid.
-    pub async fn handshake(&self, caller: &Caller) -> Result<Option<Guid>, Failure> {
+    /// Heartbeat (`handshake`, and its older name `heartbeat`): keeps the
+    /// session alive and, in dynamic mode, hands out a rotated Guid. A
+    /// `service_token` that is not at most 50 letters, digits, `-` or `_`
+    /// gets 100-001 and refreshes nothing.
+    pub async fn handshake(&self, caller: &Caller, service_token: Option<&str>) -> Result<Heartbeat, Failure> {
+        if service_token.is_some_and(|t| !is_service_token(t)) {
+            return Err(Failure::new(
+                Retcode::SignInParameter,
+                "service_token must be at most 50 letters, digits, - or _",
+            ));
+        }
         let policy = self.config().guid;
-        self.with_live(caller, |session, now| {
-            session.last_heartbeat = now;
-            Ok(rotation(session, caller.guid, &policy, now))
-        })
-        .await
-        .map(|change| self.apply_guid_change(caller.work_no, change))
+        let (change, login_time) = self
+            .with_live(caller, |session, now| {
+                session.last_heartbeat = now;
+                Ok((rotation(session, caller.guid, &policy, now), session.login_time))
+            })
+            .await?;
+        Ok(Heartbeat { set_guid: self.apply_guid_change(caller.work_no, change), login_time })
     }
 
     // ----- events -----------------------------------------------------------

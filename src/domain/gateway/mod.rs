@@ -89,6 +89,15 @@ pub struct PollAnswer {
     pub set_guid: Option<Guid>,
 }
 
+/// What a heartbeat answers.
+#[derive(Debug, Clone)]
+pub struct Heartbeat {
+    /// A Guid the client must switch to (dynamic mode).
+    pub set_guid: Option<Guid>,
+    /// The session's sign-in time, epoch ms.
+    pub login_time: u64,
+}
+
 /// An agent's own status.
 #[derive(Debug, Clone, Copy)]
 pub struct StatusView {

@@ -147,7 +147,7 @@ impl Display for Address {
 
 /// The work number a sign-in claimed, when it is a plain number.
 fn claimed<'r>(req: &'r HttpRequest, operation: &str) -> &'r str {
-    matches!(operation, "login" | "forceLogin")
+    matches!(operation, "login" | "forceLogin" | "loginEx")
         .then(|| req.match_info().get("agentid"))
         .flatten()
         .filter(|a| parse_decimal(a, 12).is_some())

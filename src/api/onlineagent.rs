@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::params::{AgentPath, GuidHeader, ServiceTokenHeader};
 use crate::domain::params::{parse_flag, BusyReason, RestCause, RestSeconds, SignOutReason};
 use crate::domain::reasons::{Category, ReasonCode};
-use crate::domain::signin::SignInRequest;
+use crate::domain::signin::{SignInKind, SignInRequest};
 use crate::domain::state::Command;
 use crate::domain::{Caller, Ending, Gateway};
 use crate::retcode::Retcode;
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
         scope("/onlineagent/{agentid:[^/]*}")
             .service(login)
             .service(force_login)
+            .service(login_ex)
             .service(logout)
             .service(force_logout)
             .service(force_logout_with_reason)
@@ -49,10 +50,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     );
 }
 
-async fn sign_in(gateway: &Gateway, req: &actix_web::HttpRequest, body: JsonBody, force: bool) -> ApiResult {
+async fn sign_in(gateway: &Gateway, req: &actix_web::HttpRequest, body: JsonBody, kind: SignInKind) -> ApiResult {
     let work_no = agent_id(req)?;
-    let request = SignInRequest::from_json(&body.0)?;
-    let done = gateway.sign_in(work_no, request, force).await?;
+    let request = SignInRequest::from_json(&body.0, kind)?;
+    let done = gateway.sign_in(work_no, request).await?;
     let role = gateway.directory().get(work_no).map_or(crate::domain::directory::Role::Agent, |r| r.role);
     note_acting(
         req,
@@ -85,7 +86,7 @@ async fn sign_in(gateway: &Gateway, req: &actix_web::HttpRequest, body: JsonBody
 )]
 #[put("")]
 async fn login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: JsonBody) -> ApiResult {
-    sign_in(&gateway, &req, body, false).await
+    sign_in(&gateway, &req, body, SignInKind::Login).await
 }
 
 /// Sign in forcibly
@@ -101,7 +102,26 @@ async fn login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: J
 )]
 #[put("/forcelogin")]
 async fn force_login(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: JsonBody) -> ApiResult {
-    sign_in(&gateway, &req, body, true).await
+    sign_in(&gateway, &req, body, SignInKind::ForceLogin).await
+}
+
+/// Sign in to the platform (voice only)
+///
+/// Signs the agent in to CCS (voice) only, not to the media servers, so
+/// `mediatype` is `TFF`; otherwise as sign-in (same body, same result, same
+/// events, 100-002 when already signed in). `phonenum` is optional. The
+/// password may be empty or left out only for work numbers whose directory
+/// record allows it (`loginex_without_password`); for any other work number
+/// an empty password is a wrong password (100-004).
+#[utoipa::path(
+    operation_id = "loginEx", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
+    responses((status = 200, description = "Signed in, or a retcode saying why not", body = LoginResponse,
+        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"),
+            ("Guid" = String, description = "The same `<guid>`, without `JSESSIONID=`"))))
+)]
+#[put("/loginex")]
+async fn login_ex(gateway: web::Data<Gateway>, req: actix_web::HttpRequest, body: JsonBody) -> ApiResult {
+    sign_in(&gateway, &req, body, SignInKind::LoginEx).await
 }
 
 /// Sign out
@@ -478,10 +498,12 @@ async fn query_reason_codes(gateway: web::Data<Gateway>, _agent: SignedIn) -> Ap
 #[schema(example = json!({"password": "Agent@123", "phonenum": "7101", "status": "4"}))]
 #[allow(non_snake_case, dead_code)]
 pub struct SignInBody {
-    /// Work-number password (at most 32 characters).
+    /// Work-number password (at most 32 characters). `loginex` may leave it
+    /// empty or out where the directory allows it.
     #[schema(max_length = 32)]
     password: String,
-    /// Phone number bound to the agent (at most 24); required for agents.
+    /// Phone number bound to the agent (at most 24); required for agents,
+    /// except on `loginex`.
     #[schema(max_length = 24)]
     phonenum: Option<String>,
     /// Answer calls automatically (default true).

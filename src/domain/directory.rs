@@ -83,6 +83,11 @@ pub struct AgentRecord {
     pub role: Role,
     #[serde(default)]
     pub scope: Option<Scope>,
+    /// `loginex` may sign this work number in with an empty password (a
+    /// trusted voice-only client). Off by default: `loginex` then needs the
+    /// password like any sign-in.
+    #[serde(default)]
+    pub loginex_without_password: bool,
 }
 
 fn one() -> u32 {

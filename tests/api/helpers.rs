@@ -170,6 +170,9 @@ impl TestApp {
     pub async fn force_login(&self, agent: u32, body: &Value) -> Answer {
         self.call(Method::PUT, &format!("onlineagent/{agent}/forcelogin"), None, Some(body)).await
     }
+    pub async fn login_ex(&self, agent: u32, body: &Value) -> Answer {
+        self.call(Method::PUT, &format!("onlineagent/{agent}/loginex"), None, Some(body)).await
+    }
     pub async fn logout(&self, agent: u32, guid: &str) -> Answer {
         self.call(Method::DELETE, &format!("onlineagent/{agent}/logout"), Some(guid), None).await
     }

@@ -100,7 +100,8 @@ async fn set_guid_is_spelled_exactly_on_every_answer_that_hands_one_out() {
         assert!(guid.ends_with(".AgentGateway0"), "{path}: {guid}");
         guid
     };
-    for path in ["onlineagent/101", "onlineagent/101/forcelogin"] {
+    for path in ["onlineagent/101", "onlineagent/101/forcelogin", "onlineagent/102/loginex"] {
+        let body = if path.contains("102") { app.login_body(102).to_string() } else { body.clone() };
         let answer = app.raw("PUT", path, &[], &body).await;
         let guid = spelled_exactly(&answer, path);
         // The sign-in answer also names the Guid in a `Guid` header.

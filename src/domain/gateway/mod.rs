@@ -414,6 +414,7 @@ mod tests {
     use super::*;
     use crate::domain::directory::DEMO_DIRECTORY;
     use crate::domain::session::AuthMode;
+    use crate::domain::signin::SignInKind;
     use crate::store::MemoryStore;
 
     fn gateway(poll_wait_ms: u64) -> Gateway {
@@ -444,11 +445,12 @@ mod tests {
         let gateway = gateway(60_000);
         let work_no = WorkNo::new(101).unwrap();
         let body = serde_json::json!({"password": "Agent@123", "phonenum": "7101"});
-        let signed_in = gateway.sign_in(work_no, SignInRequest::from_json(&body).unwrap(), false).await.unwrap();
+        let signed_in =
+            gateway.sign_in(work_no, SignInRequest::from_json(&body, SignInKind::Login).unwrap()).await.unwrap();
         let caller = gateway.authenticate(work_no, signed_in.guid.as_str(), Purpose::Command).await.unwrap();
         // A forcelogin of the agent is in progress while the claim is held.
         let claim = gateway.claim(work_no).unwrap();
-        let again = gateway.sign_in(work_no, SignInRequest::from_json(&body).unwrap(), true).await;
+        let again = gateway.sign_in(work_no, SignInRequest::from_json(&body, SignInKind::ForceLogin).unwrap()).await;
         assert_eq!(again.unwrap_err().code, Retcode::SignInInProgress);
         let out = gateway.sign_out(&caller, Ending::own(SignOutReason::NORMAL)).await;
         assert_eq!(out.unwrap_err().code, Retcode::RepeatedCall);
@@ -465,7 +467,8 @@ mod tests {
         assert_eq!(gateway.readiness().await, Ok(()));
         let work_no = WorkNo::new(101).unwrap();
         let body = serde_json::json!({"password": "Agent@123", "phonenum": "7101"});
-        let signed_in = gateway.sign_in(work_no, SignInRequest::from_json(&body).unwrap(), false).await.unwrap();
+        let signed_in =
+            gateway.sign_in(work_no, SignInRequest::from_json(&body, SignInKind::Login).unwrap()).await.unwrap();
         let caller = gateway.authenticate(work_no, signed_in.guid.as_str(), Purpose::Command).await.unwrap();
         for _ in 0..2 {
             assert!(gateway.poll(&caller, None).await.unwrap().event.is_some());

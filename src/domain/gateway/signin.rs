@@ -1,6 +1,7 @@
 //! Sign-in (with its per-agent claim) and sign-out.
 
 use super::*;
+use crate::domain::signin::SignInKind;
 
 impl Gateway {
     /// Holds the agent's sign-in claim until dropped; an overlapping
@@ -21,19 +22,29 @@ impl Gateway {
             .map_err(|_| Failure::of(Retcode::Internal))
     }
 
-    /// Signs an agent in. With `force`, an existing session is displaced
-    /// (reason 264) instead of refused with 100-002. A work number locked
-    /// by repeated wrong passwords gets 110-016, even with the right one.
-    pub async fn sign_in(&self, work_no: WorkNo, request: SignInRequest, force: bool) -> Result<SignedIn, Failure> {
+    /// Signs an agent in. `forcelogin` displaces an existing session
+    /// (reason 264) instead of refusing it with 100-002. A work number
+    /// locked by repeated wrong passwords gets 110-016, even with the right
+    /// one. `loginex` with an empty password needs a directory record that
+    /// allows it (`loginex_without_password`); otherwise the empty password
+    /// is checked, and refused, like any wrong one.
+    pub async fn sign_in(&self, work_no: WorkNo, request: SignInRequest) -> Result<SignedIn, Failure> {
         let _claim = self.claim(work_no)?;
         self.check_lock(work_no)?;
-        if !self.check_password(work_no, request.password.clone()).await? {
-            return Err(self.password_failed(work_no).await);
+        let passwordless = request.kind == SignInKind::LoginEx
+            && request.password.is_empty()
+            && self.directory().get(work_no).is_some_and(|r| r.loginex_without_password);
+        if !passwordless {
+            if !self.check_password(work_no, request.password.clone()).await? {
+                return Err(self.password_failed(work_no).await);
+            }
+            self.password_succeeded(work_no);
         }
-        self.password_succeeded(work_no);
         let record = self.directory().get(work_no).ok_or_else(|| Failure::of(Retcode::WrongPassword))?;
         match (&request.phone, record.role) {
-            (None, Role::Agent) => return Err(Failure::new(Retcode::SignInParameter, "phonenum is required")),
+            (None, Role::Agent) if request.kind != SignInKind::LoginEx => {
+                return Err(Failure::new(Retcode::SignInParameter, "phonenum is required"))
+            }
             (Some(phone), _) if !record.phones.contains(phone) => {
                 return Err(Failure::new(Retcode::PhoneNotAllowed, "this phone number is not configured for the agent"))
             }
@@ -48,7 +59,7 @@ impl Gateway {
             vdn: record.vdn,
             media_type: request.media_type(),
         };
-        let retired = self.install(work_no, session, force).await?;
+        let retired = self.install(work_no, session, request.kind == SignInKind::ForceLogin).await?;
         self.0.store.index_guid(signed_in.guid.as_str(), work_no);
         if retired.session.is_some() {
             self.0.telemetry.signed_out(SignOutReason::DISPLACED.code());

@@ -13,6 +13,7 @@ use super::envelope::{
 };
 use super::error::{ApiError, ApiResult};
 use super::params::{AgentPath, GuidHeader, ServiceTokenHeader};
+use crate::domain::ids::WorkNo;
 use crate::domain::params::{parse_flag, BusyReason, RestCause, RestSeconds, SignOutReason};
 use crate::domain::reasons::{Category, ReasonCode};
 use crate::domain::signin::{SignInKind, SignInRequest};
@@ -41,8 +42,13 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(say_work)
             .service(cancel_work)
             .service(set_auto_enter_idle)
+            .service(set_agent_auto_answer)
+            .service(set_talk_right)
+            .service(set_custom_state)
+            .service(query_custom_state)
             .service(reset_skill)
             .service(query_agent_skills)
+            .service(query_agent_skills_by_work_no)
             .service(get_agent_status)
             .service(hand_shake)
             .service(heart_beat)
@@ -339,6 +345,120 @@ async fn set_auto_enter_idle(gateway: web::Data<Gateway>, agent: SignedIn, path:
     Ok(success(&CommandResponse::success(), None))
 }
 
+/// Path of `autoanswer`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AutoAnswerPath {
+    /// Work number, 101–999999.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub agentid: String,
+    /// `true`: answer calls automatically; any other 1–5 characters: manually.
+    #[param(min_length = 1, max_length = 5)]
+    pub isautoanswer: String,
+}
+
+/// Choose automatic or manual answering
+///
+/// `true` answers calls automatically, any other value (1–5 characters)
+/// manually; empty or longer gets 000-002. Stored for the session; there is
+/// no telephony, so nothing rings. No event.
+#[utoipa::path(operation_id = "setAgentAutoAnswer", tag = "onlineagent", params(AutoAnswerPath, GuidHeader),
+    responses((status = 200, description = "Set; 000-002 for an empty or long value", body = CommandResponse)))]
+#[post("/autoanswer/{isautoanswer:[^/]*}")]
+async fn set_agent_auto_answer(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    path: web::Path<AutoAnswerPath>,
+) -> ApiResult {
+    gateway.set_auto_answer(&agent.0, &path.isautoanswer).await?;
+    Ok(success(&CommandResponse::success(), None))
+}
+
+/// Query of `settalkright`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TalkRightQuery {
+    /// 1: take inbound calls; 0: refuse them.
+    #[param(value_type = u8, minimum = 0, maximum = 1, required = true)]
+    pub flag: Option<String>,
+}
+
+/// Take or refuse inbound calls
+///
+/// `flag=1` (the default at sign-in) lets the agent take inbound calls;
+/// `flag=0` refuses them, and the agent is then left out of the skill-queue
+/// queries (`agentbyskill`, `allonlineagents`) and may not make them.
+/// Anything else (missing included) gets 000-002. No event.
+#[utoipa::path(operation_id = "setTalkRight", tag = "onlineagent", params(AgentPath, TalkRightQuery, GuidHeader),
+    responses((status = 200, description = "Set; 000-002 for a flag other than 1 or 0", body = CommandResponse)))]
+#[post("/settalkright")]
+async fn set_talk_right(gateway: web::Data<Gateway>, agent: SignedIn, query: web::Query<TalkRightQuery>) -> ApiResult {
+    gateway.set_talk_right(&agent.0, query.flag.as_deref()).await?;
+    Ok(success(&CommandResponse::success(), None))
+}
+
+/// Query of `setcustomstate`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomStateQuery {
+    /// The custom state, an integer 0–65534; its meaning is the business's.
+    #[param(value_type = u16, minimum = 0, maximum = 65534, required = true)]
+    pub customstate: Option<String>,
+}
+
+/// Set a custom state
+///
+/// Records a business-defined state, 0–65534, for the session (0 until
+/// set); `querycustomstate` reads it back. Anything else (missing included)
+/// gets 000-002. It does not change the agent state. No event.
+#[utoipa::path(operation_id = "setCustomState", tag = "onlineagent", params(AgentPath, CustomStateQuery, GuidHeader),
+    responses((status = 200, description = "Set; 000-002 for a value outside 0-65534", body = CommandResponse)))]
+#[post("/setcustomstate")]
+async fn set_custom_state(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    query: web::Query<CustomStateQuery>,
+) -> ApiResult {
+    gateway.set_custom_state(&agent.0, query.customstate.as_deref()).await?;
+    Ok(success(&CommandResponse::success(), None))
+}
+
+/// `querycustomstate` result.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomStateResult {
+    /// The custom state, 0–65534 (0 until one is set).
+    pub custom_state: u16,
+}
+
+/// `querycustomstate` answer: the state in `message`, as the reference
+/// says, and in `result`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CustomStateResponse {
+    /// The custom state as decimal text, e.g. `"7"` (the reference's place for it).
+    #[schema(example = "7")]
+    pub message: String,
+    pub retcode: Retcode,
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
+    pub result: CustomStateResult,
+}
+
+/// Query the custom state
+///
+/// The session's custom state (0 until `setcustomstate`). It comes back in
+/// `message`, as decimal text, where the reference puts it, and as the
+/// number `result.customState`.
+#[utoipa::path(operation_id = "queryCustomState", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "The custom state", body = CustomStateResponse)))]
+#[get("/querycustomstate")]
+async fn query_custom_state(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    let custom_state = gateway.custom_state(&agent.0).await?;
+    let result = CustomStateResult { custom_state };
+    let body = CustomStateResponse { message: custom_state.to_string(), retcode: Retcode::Success, result };
+    Ok(success(&body, None))
+}
+
 /// Path of `resetskill`.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -400,6 +520,38 @@ async fn reset_skill(
 #[get("/agentskills")]
 async fn query_agent_skills(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
     let skills = gateway.configured_skills(&agent.0).await?;
+    Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
+}
+
+/// Path of `agentskillsbyworkno`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SkillsByWorkNoPath {
+    /// Work number of the caller, 101–999999.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub agentid: String,
+    /// The agent whose skill queues are listed, in the caller's VDN.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub workno: String,
+}
+
+/// Query another agent's configured skill queues
+///
+/// The skill queues configured for `workno`, an agent of the caller's VDN,
+/// as `[{id, name, mediatype}]`, for any signed-in caller. A `workno` that
+/// is not a work number gets 000-002; one that is not in the caller's VDN
+/// (or not in the directory) 100-019.
+#[utoipa::path(operation_id = "queryAgentSkillsByWorkNo", tag = "onlineagent", params(SkillsByWorkNoPath, GuidHeader),
+    responses((status = 200, description = "The agent's configured skill queues", body = SkillsResponse)))]
+#[get("/agentskillsbyworkno/{workno:[^/]*}")]
+async fn query_agent_skills_by_work_no(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    path: web::Path<SkillsByWorkNoPath>,
+) -> ApiResult {
+    let target = WorkNo::parse(&path.workno)
+        .ok_or_else(|| ApiError::parameter("workno must be a work number from 101 to 999999"))?;
+    let skills = gateway.configured_skills_of(&agent.0, target).await?;
     Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
 }
 

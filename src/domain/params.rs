@@ -83,6 +83,21 @@ impl RestCause {
     }
 }
 
+/// A business-defined custom state (`setcustomstate`), 0–65534.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomState(u16);
+
+impl CustomState {
+    pub fn parse(text: &str) -> Option<Self> {
+        let value = parse_decimal(text, 5)?;
+        (value <= 65_534).then_some(Self(value as u16))
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
 /// A push-mode `service_token` (sign-in `serviceToken`, heartbeat header
 /// `service_token`): at most 50 characters, no special characters
 /// (letters, digits, `-` and `_`).
@@ -134,6 +149,15 @@ mod tests {
         }
         for bad in ["1", "3", "199", "251", "x", "-200"] {
             assert!(BusyReason::parse_client(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn custom_states_are_0_to_65534() {
+        assert_eq!(CustomState::parse("0").map(CustomState::get), Some(0));
+        assert_eq!(CustomState::parse("65534").map(CustomState::get), Some(65_534));
+        for bad in ["65535", "-1", "", "1.0", "x", "100000"] {
+            assert!(CustomState::parse(bad).is_none(), "{bad:?}");
         }
     }
 

@@ -1,7 +1,7 @@
 //! State commands, skills, status and heartbeat.
 
 use super::*;
-use crate::domain::params::is_service_token;
+use crate::domain::params::{is_service_token, CustomState};
 
 impl Gateway {
     /// Applies a state command (busy, idle, rest, wrap-up and their cancels).
@@ -70,6 +70,65 @@ impl Gateway {
             Ok(())
         })
         .await
+    }
+
+    /// `autoanswer/{isautoanswer}`: `true` answers calls automatically, any
+    /// other 1–5 characters manually.
+    pub async fn set_auto_answer(&self, caller: &Caller, flag: &str) -> Result<(), Failure> {
+        if flag.is_empty() || flag.chars().count() > 5 {
+            return Err(Failure::new(Retcode::BadParameter, "isautoanswer must be 1-5 characters"));
+        }
+        let on = flag == "true";
+        self.with_live(caller, |session, _| {
+            session.options.auto_answer = on;
+            Ok(())
+        })
+        .await
+    }
+
+    /// `settalkright?flag=`: 1 takes inbound calls, 0 refuses them (and
+    /// leaves the agent out of the skill-queue queries).
+    pub async fn set_talk_right(&self, caller: &Caller, flag: Option<&str>) -> Result<(), Failure> {
+        let on = match flag {
+            Some("1") => true,
+            Some("0") => false,
+            _ => return Err(Failure::new(Retcode::BadParameter, "flag must be 1 or 0")),
+        };
+        self.with_live(caller, |session, _| {
+            session.options.talk_right = on;
+            Ok(())
+        })
+        .await
+    }
+
+    /// `setcustomstate?customstate=`: a business-defined state, 0–65534.
+    pub async fn set_custom_state(&self, caller: &Caller, state: Option<&str>) -> Result<(), Failure> {
+        let state = state
+            .and_then(CustomState::parse)
+            .ok_or_else(|| Failure::new(Retcode::BadParameter, "customstate must be an integer from 0 to 65534"))?;
+        self.with_live(caller, |session, _| {
+            session.options.custom_state = state.get();
+            Ok(())
+        })
+        .await
+    }
+
+    /// The caller's custom state (0 until one is set).
+    pub async fn custom_state(&self, caller: &Caller) -> Result<u16, Failure> {
+        self.with_live(caller, |session, _| Ok(session.options.custom_state)).await
+    }
+
+    /// The skill queues configured for `target`, an agent of the caller's
+    /// VDN; any other work number gets 100-019.
+    pub async fn configured_skills_of(&self, caller: &Caller, target: WorkNo) -> Result<Vec<Skill>, Failure> {
+        self.with_live(caller, |_, _| Ok(())).await?;
+        let vdn = self.directory().get(caller.work_no).map(|r| r.vdn);
+        let record = self
+            .directory()
+            .get(target)
+            .filter(|r| Some(r.vdn) == vdn)
+            .ok_or_else(|| Failure::new(Retcode::SkillParameter, "no agent with that work number in your VDN"))?;
+        Ok(record.skills.iter().filter_map(|id| self.directory().skill(*id).cloned()).collect())
     }
 
     /// `resetskill`: signs the agent in to all configured queues (`auto`)

@@ -108,6 +108,8 @@ impl Gateway {
                 release_phone: request.release_phone.unwrap_or(true),
                 agent_type: request.agent_type,
                 listen_status: request.listen_status,
+                talk_right: true,
+                custom_state: 0,
             },
             skills,
             last_heartbeat: now,

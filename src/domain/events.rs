@@ -28,6 +28,8 @@ pub mod names {
     pub const FORCE_SET_NOT_READY: &str = "AgentState_Force_SetNotReady";
     pub const FORCE_READY: &str = "AgentState_Force_Ready";
     pub const QC_AGENT_STATE_NOTIFY: &str = "QC_AgentState_Notify";
+    pub const NOTE: &str = "AgentOther_Note";
+    pub const BULLETIN: &str = "AgentOther_Bulletin";
 }
 
 /// An event's `content`: null, an object, or a bare string (reference §4.4).

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod events;
 mod gateway;
 pub mod ids;
+pub mod messages;
 pub mod params;
 pub mod reasons;
 pub mod session;

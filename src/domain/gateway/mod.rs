@@ -5,6 +5,7 @@
 mod commands;
 mod housekeeping;
 mod lockout;
+mod messages;
 mod poll;
 mod signin;
 mod supervisor;

@@ -29,7 +29,7 @@ pub enum BulkAction {
     Busy,
 }
 
-/// One agent's outcome in a bulk action.
+/// One agent's outcome of an action on several agents (a bulk action, a note).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkResult {

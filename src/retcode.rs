@@ -56,6 +56,7 @@ retcodes! {
     AccountLocked => "110-016", "account locked after repeated wrong passwords; try again later";
     NoQueryRight => "300-001", "no right to query this agent's information";
     NoAgentInfo => "300-002", "no such agent";
+    NoSuchGroup => "300-004", "no such agent group";
     NoRight => "900-002", "no right: the agent is outside the inspector's scope";
     MonitoredAgentNotFound => "900-004", "monitored agent not found";
 }

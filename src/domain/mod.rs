@@ -16,8 +16,9 @@ pub mod state;
 use std::borrow::Cow;
 
 pub use gateway::{
-    AgentInfo, BulkAction, BulkResult, Caller, Ending, Forced, Gateway, GatewayConfig, Heartbeat, LockoutPolicy,
-    PollAnswer, Purpose, Selector, SignedIn, SkillStats, StatusView,
+    agent_list, AgentInfo, BulkAction, BulkResult, Caller, Ending, Forced, Gateway, GatewayConfig, GroupAgentInfo,
+    GroupInfo, Heartbeat, LockoutPolicy, PollAnswer, Purpose, Selector, SignedIn, SkillAgents, SkillQueryFilter,
+    SkillStats, StatusView,
 };
 
 use crate::retcode::Retcode;

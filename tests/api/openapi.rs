@@ -33,7 +33,7 @@ fn every_operation_is_documented_with_its_guid_header() {
             assert_eq!(op["responses"]["default"]["$ref"], "#/components/responses/Failure", "{id}: default");
         }
     }
-    assert_eq!(count, 44);
+    assert_eq!(count, 51);
     let reason = &doc["paths"]["/agentgateway/resource/onlineagent/{agentid}/forcelogoutwithreason/{reason}"]["delete"];
     let schema = &reason["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "reason").unwrap()["schema"];
     assert_eq!((schema["minimum"].as_u64(), schema["maximum"].as_u64()), (Some(1), Some(255)));

@@ -7,10 +7,12 @@ mod housekeeping;
 mod lockout;
 mod messages;
 mod poll;
+mod queries;
 mod signin;
 mod supervisor;
 
 pub use lockout::LockoutPolicy;
+pub use queries::{agent_list, GroupAgentInfo, GroupInfo, SkillAgents, SkillQueryFilter};
 pub use supervisor::{AgentInfo, BulkAction, BulkResult, Forced, Selector, SkillStats};
 
 use std::collections::HashSet;

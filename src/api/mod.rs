@@ -45,9 +45,10 @@ AgentGateway (`/agentgateway/resource/...`).\n\nEvery answer is a JSON envelope 
 success), refusals of the HTTP layer included: unknown interface 000-002, wrong method 000-001 (with `Allow`), \
 malformed, oversized, mistyped or slow body and oversized headers 000-006. With `--rest-statuses` those refusals \
 keep their REST status (404, 405, 400, 413, 415, 408, 431, 5xx) and the same envelope.\n\nSign-in returns \
-`Set-GUID: JSESSIONID=<guid>`; every other interface needs the `Guid` header.\n\nOutside the Huawei \
+`Set-GUID: JSESSIONID=<guid>`; every other interface needs the `Guid` header (the `Guid` security scheme: on \
+this page, enter it with Authorize).\n\nOutside the Huawei \
 path space: `/healthz` and `/readyz` (probes), `/metrics` (Prometheus, on the metrics listener only), \
-`/openapi.json` (this document) and `/docs/` (this document as a page).",
+`/openapi.json` (this document) and `/docs/` (this document as a page; `/docs` redirects there).",
         license(name = "Apache-2.0")
     ),
     tags(
@@ -82,9 +83,44 @@ where
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
     document_paths_without_patterns(&mut doc);
+    guid_as_security_scheme(&mut doc);
     doc.merge(ops::metrics_doc());
     add_failure_response(&mut doc);
     doc
+}
+
+/// The name of the `Guid` security scheme and of its header.
+const GUID_SCHEME: &str = "Guid";
+
+/// The `Guid` header, which handlers declare as a parameter
+/// ([`params::GuidHeader`]), is documented once as an API-key security
+/// scheme instead of a parameter of every operation: the API page then has
+/// an Authorize button that remembers the Guid, and a generated client adds
+/// it to every call in one place.
+fn guid_as_security_scheme(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+    let scheme = ApiKeyValue::with_description(
+        GUID_SCHEME,
+        "The session's Guid, sent as the `Guid` request header on every interface but sign-in: the value of \
+`Set-GUID` after `JSESSIONID=` (sign-in also answers it alone in `Guid`). In dynamic mode (the default) the \
+gateway rotates it: a poll or heartbeat answer may carry a new `Set-GUID`, and the client must switch to it; \
+the previous Guid keeps working for `--guid-timeout-ms` after it was issued. A missing or wrong Guid gets \
+000-003 or 100-006.",
+    );
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(GUID_SCHEME, SecurityScheme::ApiKey(ApiKey::Header(scheme)));
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            let Some(parameters) = operation.parameters.as_mut() else { continue };
+            let before = parameters.len();
+            parameters.retain(|p| !(p.name == GUID_SCHEME && p.parameter_in == ParameterIn::Header));
+            if parameters.len() < before {
+                operation.security = Some(vec![SecurityRequirement::new(GUID_SCHEME, Vec::<String>::new())]);
+            }
+        }
+    }
 }
 
 /// Scope prefixes reach the document as registered, `{agentid:[^/]*}`

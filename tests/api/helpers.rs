@@ -391,14 +391,16 @@ fn tls_connector() -> tokio_rustls::TlsConnector {
 
 impl TestApp {
     /// One request on a connection of its own (`Connection: close`), sent
-    /// and read as bytes over TLS. `path` is below the Huawei base path.
+    /// and read as bytes over TLS. `path` is below the Huawei base path, or
+    /// absolute when it starts with `/`.
     pub async fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> RawAnswer {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
         let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
         let mut tls = tls_connector().connect(name, tcp).await.expect("TLS handshake");
+        let target = if path.starts_with('/') { path.to_owned() } else { format!("/agentgateway/resource/{path}") };
         let mut request = format!(
-            "{method} /agentgateway/resource/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+            "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
              Content-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\n",
             body.len()
         );

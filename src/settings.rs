@@ -462,6 +462,15 @@ mod tests {
     }
 
     #[test]
+    fn rest_statuses_are_off_unless_asked_for() {
+        assert!(!Settings::default().rest_statuses);
+        let file: Layer = toml::from_str("rest-statuses = true\n").unwrap();
+        assert!(Settings::default().apply(file).rest_statuses);
+        let flags = Cli::try_parse_from(["agentgateway", "--rest-statuses"]).unwrap();
+        assert_eq!(flags.layer.rest_statuses, Some(true));
+    }
+
+    #[test]
     fn the_metrics_listener_is_an_address_or_off() {
         let file: Layer = toml::from_str("metrics-listen = \"off\"\n").unwrap();
         assert_eq!(Settings::default().apply(file).metrics_listen, MetricsListen::Off);

@@ -11,6 +11,7 @@ use bytes::{BufMut, BytesMut};
 use crate::{
     body::BodySize,
     header::{
+        // PATCH (agentgateway): WireSpelling.
         map::Value, HeaderMap, HeaderName, WireSpelling, CONNECTION, CONTENT_LENGTH, DATE,
         TRANSFER_ENCODING, UPGRADE,
     },
@@ -73,6 +74,7 @@ pub(crate) trait MessageType: Sized {
         let chunked = self.chunked();
         let mut skip_len = length != BodySize::Stream;
         let camel_case = self.camel_case();
+        // PATCH (agentgateway): looked up once per message.
         let spelling = self.wire_spelling();
 
         // Content length
@@ -302,6 +304,7 @@ impl MessageType for Response<()> {
             .contains(crate::message::Flags::CAMEL_CASE)
     }
 
+    // PATCH (agentgateway): a response asks for spellings in its extensions.
     fn wire_spelling(&self) -> Option<WireSpelling> {
         self.extensions().get::<WireSpelling>().copied()
     }

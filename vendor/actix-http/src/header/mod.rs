@@ -37,7 +37,7 @@ mod into_value;
 pub mod map;
 mod shared;
 mod utils;
-mod wire_spelling;
+mod wire_spelling; // PATCH (agentgateway)
 
 pub use self::{
     as_name::AsHeaderName,
@@ -55,7 +55,7 @@ pub use self::{
         Quality, QualityItem,
     },
     utils::{fmt_comma_delimited, from_comma_delimited, from_one_raw_str, http_percent_encode},
-    wire_spelling::WireSpelling,
+    wire_spelling::WireSpelling, // PATCH (agentgateway)
 };
 
 /// An interface for types that already represent a valid header.

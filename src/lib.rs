@@ -26,7 +26,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 
 use api::body::BodyLimits;
-use api::{AppData, HeaderLimit};
+use api::{AppData, HeaderLimit, StatusPolicy};
 use audit::{AuditLog, AuditOptions};
 use domain::audit::AuditTrail;
 use domain::directory::{Directory, DEMO_DIRECTORY};
@@ -104,6 +104,7 @@ impl Application {
                 deadline: Duration::from_millis(settings.body_timeout_ms),
             },
             HeaderLimit(settings.max_header_bytes),
+            StatusPolicy { rest: settings.rest_statuses },
         );
         // actix counts the shutdown grace in whole seconds.
         let shutdown_secs = settings.shutdown_timeout_ms.div_ceil(1000);

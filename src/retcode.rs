@@ -45,15 +45,18 @@ retcodes! {
     SignOutParameter => "100-005", "invalid sign-out parameter";
     NotSignedIn => "100-006", "agent not signed in";
     Internal => "100-007", "internal error";
+    AlreadySignedOut => "100-008", "agent already signed out";
     StateNotAllowed => "100-009", "agent state cannot be set from the current state";
     InvalidSignInParameter => "100-011", "invalid parameter at sign-in";
     InvalidAgentType => "100-012", "invalid agent type at sign-in";
     PhoneNotAllowed => "100-014", "sign-in phone number not in the configured range";
     InvalidIp => "100-016", "invalid IP at sign-in";
     SkillParameter => "100-019", "invalid skill queue parameter";
+    SignInInProgress => "100-021", "a sign-in of this agent is already in progress; do not repeat it";
     AccountLocked => "110-016", "account locked after repeated wrong passwords; try again later";
     NoQueryRight => "300-001", "no right to query this agent's information";
     NoAgentInfo => "300-002", "no such agent";
+    NoSuchGroup => "300-004", "no such agent group";
     NoRight => "900-002", "no right: the agent is outside the inspector's scope";
     MonitoredAgentNotFound => "900-004", "monitored agent not found";
 }

@@ -65,6 +65,11 @@ pub struct Layer {
     /// Largest accepted total of request header bytes [default: 8192]
     #[arg(long, env = "AGW_MAX_HEADER_BYTES", value_name = "BYTES")]
     pub max_header_bytes: Option<usize>,
+    /// Answer the HTTP layer's refusals under /agentgateway/resource/ (unknown interface, wrong method,
+    /// bad body, oversized headers) with their REST status (404, 405, 400, 408, 413, 415, 431) instead of
+    /// HTTP 200; the retcode is the same either way [default: false]
+    #[arg(long, env = "AGW_REST_STATUSES", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub rest_statuses: Option<bool>,
     /// Deadline for receiving a request head [default: 5000]
     #[arg(long, env = "AGW_HEAD_TIMEOUT_MS", value_name = "MS")]
     pub head_timeout_ms: Option<u64>,
@@ -223,6 +228,7 @@ pub struct Settings {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub max_header_bytes: usize,
+    pub rest_statuses: bool,
     pub head_timeout_ms: u64,
     pub body_timeout_ms: u64,
     pub keep_alive_ms: u64,
@@ -268,6 +274,7 @@ impl Default for Settings {
             workers: cpus,
             max_body_bytes: 16 * 1024,
             max_header_bytes: 8 * 1024,
+            rest_statuses: false,
             head_timeout_ms: 5_000,
             body_timeout_ms: 10_000,
             keep_alive_ms: 15_000,
@@ -323,6 +330,7 @@ impl Settings {
                 workers,
                 max_body_bytes,
                 max_header_bytes,
+                rest_statuses,
                 head_timeout_ms,
                 body_timeout_ms,
                 keep_alive_ms,
@@ -433,6 +441,7 @@ const KNOWN_ENV: &[&str] = &[
     "AGW_WORKERS",
     "AGW_MAX_BODY_BYTES",
     "AGW_MAX_HEADER_BYTES",
+    "AGW_REST_STATUSES",
     "AGW_HEAD_TIMEOUT_MS",
     "AGW_BODY_TIMEOUT_MS",
     "AGW_KEEP_ALIVE_MS",
@@ -487,6 +496,15 @@ mod tests {
         assert_eq!((s.poll_wait_ms, s.queue_capacity), (300, 7));
         let bad = Settings { guid_timeout_ms: 10, guid_interval_ms: 20, ..Settings::default() };
         assert!(bad.validate().unwrap_err().contains("guid-timeout-ms"));
+    }
+
+    #[test]
+    fn rest_statuses_are_off_unless_asked_for() {
+        assert!(!Settings::default().rest_statuses);
+        let file: Layer = toml::from_str("rest-statuses = true\n").unwrap();
+        assert!(Settings::default().apply(file).rest_statuses);
+        let flags = Cli::try_parse_from(["agentgateway", "--rest-statuses"]).unwrap();
+        assert_eq!(flags.layer.rest_statuses, Some(true));
     }
 
     #[test]

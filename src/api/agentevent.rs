@@ -35,14 +35,15 @@ pub struct PollQuery {
 /// Poll for the next event
 ///
 /// Answers at once with the oldest queued event, or waits up to the poll
-/// wait (10 s by default) for one and then answers with `"event": null`.
+/// wait (10 s by default) for one and then answers `{"message":"","retcode":"0"}`
+/// (no `event`).
 /// One event per answer. A newer poll of the same session ends an older
 /// one empty. Polling is the heartbeat. In dynamic mode an answer may carry
 /// a rotated Guid in `Set-GUID`. After the session is signed out, its Guid
 /// still fetches the remaining events, ending with
 /// `AgentOther_ShutdownService`; after that it gets 100-006.
 #[utoipa::path(operation_id = "getAgentEvent", tag = "agentevent", params(AgentPath, PollQuery, GuidHeader),
-    responses((status = 200, description = "An event, or null after the poll wait", body = EventResponse,
+    responses((status = 200, description = "An event, or no `event` after the poll wait", body = EventResponse,
         headers(("Set-GUID" = String, description = "A rotated Guid (dynamic mode), when one was issued")))))]
 #[get("")]
 async fn get_agent_event(gateway: web::Data<Gateway>, poller: Poller, query: web::Query<PollQuery>) -> ApiResult {

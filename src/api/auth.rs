@@ -13,7 +13,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use super::error::ApiError;
 use crate::domain::audit::{Origin, RequestId};
 use crate::domain::ids::WorkNo;
-use crate::domain::{Caller, Gateway};
+use crate::domain::{Caller, Gateway, Purpose};
 use crate::retcode::Retcode;
 
 /// A caller whose Guid belongs to a live session of `{agentid}`.
@@ -21,6 +21,10 @@ pub struct SignedIn(pub Caller);
 
 /// A caller whose Guid belongs to a live or just-ended session of `{agentid}`.
 pub struct Poller(pub Caller);
+
+/// A caller signing its own session out: as [`SignedIn`], but the Guid of
+/// a session that has already ended gets 100-008 rather than 100-006.
+pub struct SigningOut(pub Caller);
 
 /// The agent `{agentid}` itself, or an inspector acting on it with its own
 /// Guid; `.1` is the agent acted on.
@@ -73,8 +77,7 @@ type Authenticating<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
 #[derive(Clone, Copy)]
 enum Admit {
-    Live,
-    LiveOrEnded,
+    As(Purpose),
     Operator,
 }
 
@@ -84,8 +87,7 @@ fn authenticate(req: &HttpRequest, admit: Admit) -> Authenticating<Caller> {
     Box::pin(async move {
         let (gateway, work_no, guid) = parsed.inspect_err(|_| mark_refused(&req))?;
         let caller = match admit {
-            Admit::Live => gateway.authenticate(work_no, &guid, false).await,
-            Admit::LiveOrEnded => gateway.authenticate(work_no, &guid, true).await,
+            Admit::As(purpose) => gateway.authenticate(work_no, &guid, purpose).await,
             Admit::Operator => gateway.authenticate_operator(work_no, &guid).await,
         };
         if caller.is_err() {
@@ -100,7 +102,7 @@ impl FromRequest for SignedIn {
     type Future = Authenticating<SignedIn>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let caller = authenticate(req, Admit::Live);
+        let caller = authenticate(req, Admit::As(Purpose::Command));
         Box::pin(async move { caller.await.map(SignedIn) })
     }
 }
@@ -110,8 +112,18 @@ impl FromRequest for Poller {
     type Future = Authenticating<Poller>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let caller = authenticate(req, Admit::LiveOrEnded);
+        let caller = authenticate(req, Admit::As(Purpose::Poll));
         Box::pin(async move { caller.await.map(Poller) })
+    }
+}
+
+impl FromRequest for SigningOut {
+    type Error = ApiError;
+    type Future = Authenticating<SigningOut>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = authenticate(req, Admit::As(Purpose::SignOut));
+        Box::pin(async move { caller.await.map(SigningOut) })
     }
 }
 

@@ -44,6 +44,12 @@ fn declared_length(req: &HttpRequest) -> Option<usize> {
     req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
+/// A request without a body (a GET, mostly) is not refused for its
+/// `Content-Type`: there is nothing it could mislabel.
+fn has_body(req: &HttpRequest) -> bool {
+    declared_length(req).is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING)
+}
+
 async fn read(mut payload: Payload, max: usize) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
@@ -64,7 +70,8 @@ impl FromRequest for JsonBody {
         let limits = req
             .app_data::<web::Data<BodyLimits>>()
             .map_or(BodyLimits { max_bytes: 16 * 1024, deadline: Duration::from_secs(10) }, |l| *l.get_ref());
-        let checked = check_content_type(req).and_then(|()| match declared_length(req) {
+        let typed = if has_body(req) { check_content_type(req) } else { Ok(()) };
+        let checked = typed.and_then(|()| match declared_length(req) {
             Some(n) if n > limits.max_bytes => Err(too_large(limits.max_bytes)),
             _ => Ok(()),
         });

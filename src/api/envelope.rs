@@ -1,5 +1,6 @@
 //! Response bodies: the `{message, retcode, result}` envelope and its kin.
 
+use actix_web::http::header::{HeaderName, HeaderValue, WireSpelling};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use serde::Serialize;
@@ -14,8 +15,17 @@ use crate::retcode::Retcode;
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome(pub Retcode);
 
-/// The `Set-GUID` response header.
+/// The `Set-GUID` response header: `JSESSIONID=<guid>`.
 pub const SET_GUID: &str = "Set-GUID";
+
+/// The `Guid` header: on requests the session's Guid; on a sign-in answer
+/// the same Guid as `Set-GUID` carries, without `JSESSIONID=`.
+pub const GUID: &str = "Guid";
+
+/// Huawei's clients look for `Set-GUID` with a case-sensitive comparison of
+/// the header name, so these names go out spelled exactly so (actix-http
+/// otherwise writes every header name in lower case).
+const EXACT_SPELLINGS: WireSpelling = WireSpelling(&[SET_GUID, GUID]);
 
 /// Serialises `body` as JSON with `status`, tagging the outcome.
 pub fn respond<T: Serialize>(status: StatusCode, retcode: Retcode, body: &T) -> HttpResponse {
@@ -24,14 +34,29 @@ pub fn respond<T: Serialize>(status: StatusCode, retcode: Retcode, body: &T) -> 
     response
 }
 
-/// A success answer, optionally handing the client a new Guid.
+/// Adds a header whose name must reach the client exactly as spelled.
+fn insert_exact(response: &mut HttpResponse, name: &'static str, value: &str) {
+    // `HeaderName` folds the name to lower case; the spelling restores it on the wire.
+    if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        response.headers_mut().insert(name, value);
+        response.extensions_mut().insert(EXACT_SPELLINGS);
+    }
+}
+
+/// A success answer, optionally handing the client a new Guid in `Set-GUID`.
 pub fn success<T: Serialize>(body: &T, set_guid: Option<&Guid>) -> HttpResponse {
     let mut response = respond(StatusCode::OK, Retcode::Success, body);
     if let Some(guid) = set_guid {
-        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&guid.set_guid_header()) {
-            response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("set-guid"), value);
-        }
+        insert_exact(&mut response, SET_GUID, &guid.set_guid_header());
     }
+    response
+}
+
+/// A successful sign-in: `Set-GUID: JSESSIONID=<guid>`, and `Guid: <guid>`
+/// as the 2024-09 sign-in page lists it.
+pub fn signed_in<T: Serialize>(body: &T, guid: &Guid) -> HttpResponse {
+    let mut response = success(body, Some(guid));
+    insert_exact(&mut response, GUID, guid.as_str());
     response
 }
 
@@ -139,12 +164,15 @@ pub struct SkillsResponse {
     pub result: Vec<Skill>,
 }
 
-/// Poll answer: one event, or `null` when none arrived in time.
+/// Poll answer: one event, or none when none arrived in time.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventResponse {
     pub message: String,
     pub retcode: Retcode,
-    /// The event; `null` when none arrived within the poll wait. Absent
-    /// when `retcode` is not `"0"`.
+    /// The event. Absent when none arrived within the poll wait: that answer
+    /// is exactly `{"message":"","retcode":"0"}`, the only "no event" body
+    /// Huawei's C# sample accepts. Absent as well when `retcode` is not `"0"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub event: Option<Event>,
 }

@@ -19,8 +19,12 @@ pub struct ApiPage(Arc<utoipa_swagger_ui::Config<'static>>);
 impl Default for ApiPage {
     fn default() -> Self {
         // Operation ids are the Huawei log names people search for; the
-        // online validator would send the document to a third party.
-        let config = utoipa_swagger_ui::Config::from("/openapi.json").display_operation_id(true).validator_url("none");
+        // online validator would send the document to a third party. The
+        // Guid entered with Authorize is kept across reloads of the page.
+        let config = utoipa_swagger_ui::Config::from("/openapi.json")
+            .display_operation_id(true)
+            .validator_url("none")
+            .persist_authorization(true);
         ApiPage(Arc::new(config))
     }
 }
@@ -30,8 +34,11 @@ impl Default for ApiPage {
 const PAGE_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
 script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The page's title, in place of Swagger UI's own.
+const PAGE_TITLE: &str = "<title>agentgateway API</title>";
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(get_openapi).service(get_api_page);
+    cfg.service(get_openapi).service(get_api_page_root).service(get_api_page);
 }
 
 fn tagged(mut response: HttpResponse) -> HttpResponse {
@@ -47,6 +54,16 @@ fn tagged(mut response: HttpResponse) -> HttpResponse {
 #[get("/openapi.json")]
 async fn get_openapi(doc: web::Data<OpenApiText>) -> HttpResponse {
     tagged(HttpResponse::Ok().content_type("application/json").body(doc.0.clone()))
+}
+
+/// API page (without the slash)
+///
+/// Redirects (308) to `/docs/`, where the page's relative links work.
+#[utoipa::path(operation_id = "getApiPageRoot", tag = "meta",
+    responses((status = 308, description = "To `/docs/`", headers(("Location" = String, description = "`/docs/`")))))]
+#[get("/docs")]
+async fn get_api_page_root() -> HttpResponse {
+    tagged(HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish())
 }
 
 /// API page
@@ -68,6 +85,10 @@ async fn get_api_page(page: web::Data<ApiPage>, asset: web::Path<String>) -> Api
             ApiError::http(StatusCode::NOT_FOUND, Retcode::BadParameter, format!("no file {asset:?} on the API page"))
         })?;
     let body = match file.bytes {
+        // The page itself: named after the gateway, not after Swagger UI.
+        bytes if file.content_type.starts_with("text/html") => {
+            web::Bytes::from(String::from_utf8_lossy(&bytes).replace("<title>Swagger UI</title>", PAGE_TITLE))
+        }
         Cow::Borrowed(bytes) => web::Bytes::from_static(bytes),
         Cow::Owned(bytes) => web::Bytes::from(bytes),
     };

@@ -78,11 +78,12 @@ fn refusal(req: &ServiceRequest) -> Option<ApiError> {
     let limit = req.app_data::<web::Data<HeaderLimit>>().map_or(usize::MAX, |l| l.0);
     (header_bytes(req) > limit).then(|| {
         req.extensions_mut().insert(Refused);
-        ApiError::http(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Retcode::MessageError,
-            format!("request headers exceed {limit} bytes"),
-        )
+        // Answered before the status policy's middleware runs: apply it here.
+        let status =
+            req.app_data::<web::Data<super::StatusPolicy>>().map_or(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, |p| {
+                p.status_for(req.path(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            });
+        ApiError::http(status, Retcode::MessageError, format!("request headers exceed {limit} bytes"))
     })
 }
 

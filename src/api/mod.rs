@@ -15,6 +15,7 @@ mod ops;
 pub mod params;
 pub mod qualitycontrol;
 mod routes;
+pub mod status;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -24,6 +25,7 @@ use utoipa_actix_web::{scope, AppExt};
 
 pub use middleware::HeaderLimit;
 pub use routes::RouteTable;
+pub use status::StatusPolicy;
 
 use crate::domain::Gateway;
 use error::ApiError;
@@ -38,12 +40,14 @@ pub const BASE_PATH: &str = "/agentgateway/resource";
         title = "agentgateway",
         description = "HTTPS REST gateway for contact-center agents, wire-compatible with Huawei CC-Gateway \
 AgentGateway (`/agentgateway/resource/...`).\n\nEvery answer is a JSON envelope `{message, retcode}` (plus \
-`result` or `event`). Business outcomes answer HTTP 200 with their retcode (`\"0\"` = success); framework \
-failures (unknown route 404/000-002, wrong method 405/000-001, malformed or oversized body 400/413/000-006, \
-oversized headers 431/000-006) answer their HTTP status with the same envelope.\n\nSign-in returns \
-`Set-GUID: JSESSIONID=<guid>`; every other interface needs the `Guid` header.\n\nOutside the Huawei \
+`result` or `event`). Every answer under `/agentgateway/resource/` is HTTP 200 with its retcode (`\"0\"` = \
+success), refusals of the HTTP layer included: unknown interface 000-002, wrong method 000-001 (with `Allow`), \
+malformed, oversized, mistyped or slow body and oversized headers 000-006. With `--rest-statuses` those refusals \
+keep their REST status (404, 405, 400, 413, 415, 408, 431, 5xx) and the same envelope.\n\nSign-in returns \
+`Set-GUID: JSESSIONID=<guid>`; every other interface needs the `Guid` header (the `Guid` security scheme: on \
+this page, enter it with Authorize).\n\nOutside the Huawei \
 path space: `/healthz` and `/readyz` (probes), `/metrics` (Prometheus, on the metrics listener only), \
-`/openapi.json` (this document) and `/docs/` (this document as a page).",
+`/openapi.json` (this document) and `/docs/` (this document as a page; `/docs` redirects there).",
         license(name = "Apache-2.0")
     ),
     tags(
@@ -78,9 +82,44 @@ where
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
     document_paths_without_patterns(&mut doc);
+    guid_as_security_scheme(&mut doc);
     doc.merge(ops::metrics_doc());
     add_failure_response(&mut doc);
     doc
+}
+
+/// The name of the `Guid` security scheme and of its header.
+const GUID_SCHEME: &str = "Guid";
+
+/// The `Guid` header, which handlers declare as a parameter
+/// ([`params::GuidHeader`]), is documented once as an API-key security
+/// scheme instead of a parameter of every operation: the API page then has
+/// an Authorize button that remembers the Guid, and a generated client adds
+/// it to every call in one place.
+fn guid_as_security_scheme(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+    let scheme = ApiKeyValue::with_description(
+        GUID_SCHEME,
+        "The session's Guid, sent as the `Guid` request header on every interface but sign-in: the value of \
+`Set-GUID` after `JSESSIONID=` (sign-in also answers it alone in `Guid`). In dynamic mode (the default) the \
+gateway rotates it: a poll or heartbeat answer may carry a new `Set-GUID`, and the client must switch to it; \
+the previous Guid keeps working for `--guid-timeout-ms` after it was issued. A missing or wrong Guid gets \
+000-003 or 100-006.",
+    );
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(GUID_SCHEME, SecurityScheme::ApiKey(ApiKey::Header(scheme)));
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            let Some(parameters) = operation.parameters.as_mut() else { continue };
+            let before = parameters.len();
+            parameters.retain(|p| !(p.name == GUID_SCHEME && p.parameter_in == ParameterIn::Header));
+            if parameters.len() < before {
+                operation.security = Some(vec![SecurityRequirement::new(GUID_SCHEME, Vec::<String>::new())]);
+            }
+        }
+    }
 }
 
 /// Scope prefixes reach the document as registered, `{agentid:[^/]*}`
@@ -98,8 +137,9 @@ fn add_failure_response(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let failure = ResponseBuilder::new()
         .description(
-            "A failure in the HTTP layer, with its own status: 404 unknown route (000-002), 405 wrong method \
-(000-001, with `Allow`), 400/408/413/415 bad body and 431 oversized headers (000-006), 5xx (100-007).",
+            "A refusal of the HTTP layer: unknown route (000-002), wrong method (000-001, with `Allow`), bad body \
+or oversized headers (000-006), internal error (100-007). HTTP 200 by default; with `--rest-statuses`, 404, 405, \
+400/408/413/415, 431 or 5xx.",
         )
         .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Envelope"))).build())
         .build();
@@ -125,6 +165,7 @@ pub struct AppData {
     pub gateway: web::Data<Gateway>,
     pub body_limits: web::Data<body::BodyLimits>,
     pub header_limit: web::Data<HeaderLimit>,
+    pub statuses: web::Data<StatusPolicy>,
     pub routes: web::Data<RouteTable>,
     pub openapi: web::Data<meta::OpenApiText>,
     pub api_page: web::Data<meta::ApiPage>,
@@ -133,12 +174,18 @@ pub struct AppData {
 }
 
 impl AppData {
-    pub fn new(gateway: Gateway, body_limits: body::BodyLimits, header_limit: HeaderLimit) -> AppData {
+    pub fn new(
+        gateway: Gateway,
+        body_limits: body::BodyLimits,
+        header_limit: HeaderLimit,
+        statuses: StatusPolicy,
+    ) -> AppData {
         let doc = openapi();
         AppData {
             gateway: web::Data::new(gateway),
             body_limits: web::Data::new(body_limits),
             header_limit: web::Data::new(header_limit),
+            statuses: web::Data::new(statuses),
             routes: web::Data::new(RouteTable::from_openapi(&doc)),
             openapi: web::Data::new(meta::OpenApiText(openapi_json())),
             api_page: web::Data::new(meta::ApiPage::default()),
@@ -174,8 +221,10 @@ pub fn app(
     .default_service(web::to(routes::unknown_route))
     .split_for_parts();
     app.wrap(actix_web::middleware::ErrorHandlers::new().default_handler(middleware::envelope_for_framework_errors))
+        .wrap(actix_web::middleware::from_fn(status::apply))
         .wrap(actix_web::middleware::from_fn(middleware::call_log))
         .app_data(data.header_limit)
+        .app_data(data.statuses)
 }
 
 /// Builds the metrics listener's application: `/metrics` and the probes,

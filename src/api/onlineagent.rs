@@ -5,19 +5,22 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::scope;
 
-use super::auth::{agent_id, mark_refused, origin, Operator, SignedIn};
+use super::auth::{agent_id, mark_refused, origin, Operator, SignedIn, SigningOut};
 use super::body::JsonBody;
 use super::envelope::{
-    success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain, SkillsResponse,
+    signed_in, success, AgentStatus, AgentStatusResponse, CommandResponse, LoginResponse, LoginResult, Plain,
+    SkillsResponse,
 };
 use super::error::{ApiError, ApiResult};
-use super::params::{AgentPath, GuidHeader};
+use super::params::{AgentPath, GuidHeader, ServiceTokenHeader};
 use crate::domain::audit::{Action, Origin};
+use crate::domain::ids::WorkNo;
+use crate::domain::messages::{BulletinRequest, NoteRequest};
 use crate::domain::params::{parse_flag, BusyReason, RestCause, RestSeconds, SignOutReason};
 use crate::domain::reasons::ReasonCode;
-use crate::domain::signin::SignInRequest;
+use crate::domain::signin::{SignInKind, SignInRequest};
 use crate::domain::state::Command;
-use crate::domain::Gateway;
+use crate::domain::{BulkResult, Gateway};
 use crate::retcode::Retcode;
 
 /// Registers this resource's routes (actix and OpenAPI from one list).
@@ -29,6 +32,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
         scope("/onlineagent/{agentid:[^/]*}")
             .service(login)
             .service(force_login)
+            .service(login_ex)
             .service(logout)
             .service(force_logout)
             .service(force_logout_with_reason)
@@ -40,10 +44,18 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
             .service(say_work)
             .service(cancel_work)
             .service(set_auto_enter_idle)
+            .service(set_agent_auto_answer)
+            .service(set_talk_right)
+            .service(set_custom_state)
+            .service(query_custom_state)
             .service(reset_skill)
             .service(query_agent_skills)
+            .service(query_agent_skills_by_work_no)
             .service(get_agent_status)
             .service(hand_shake)
+            .service(heart_beat)
+            .service(send_notelet_ex)
+            .service(notify_bulletin)
             .service(query_reason_codes),
     );
 }
@@ -55,15 +67,15 @@ async fn sign_in(
     gateway: &Gateway,
     req: &actix_web::HttpRequest,
     body: Result<JsonBody, ApiError>,
-    force: bool,
+    kind: SignInKind,
 ) -> ApiResult {
-    let signed_in = async {
+    let attempt = async {
         let work_no = agent_id(req)?;
-        let request = SignInRequest::from_json(&body?.0)?;
-        let done = gateway.sign_in(work_no, request, force, &origin(req)).await?;
+        let request = SignInRequest::from_json(&body?.0, kind)?;
+        let done = gateway.sign_in(work_no, request, &origin(req)).await?;
         Ok::<_, ApiError>((work_no, done))
     };
-    let (work_no, done) = signed_in.await.inspect_err(|_| mark_refused(req))?;
+    let (work_no, done) = attempt.await.inspect_err(|_| mark_refused(req))?;
     let result = LoginResult {
         vdn_id: done.vdn,
         work_no: work_no.to_string(),
@@ -74,7 +86,7 @@ async fn sign_in(
         time_remaining: String::new(),
     };
     let body = LoginResponse { message: String::new(), retcode: Retcode::Success, result };
-    Ok(success(&body, Some(&done.guid)))
+    Ok(signed_in(&body, &done.guid))
 }
 
 /// Sign in
@@ -86,7 +98,8 @@ async fn sign_in(
 #[utoipa::path(
     operation_id = "login", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
     responses((status = 200, description = "Signed in, or a retcode saying why not", body = LoginResponse,
-        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"))))
+        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"),
+            ("Guid" = String, description = "The same `<guid>`, without `JSESSIONID=`"))))
 )]
 #[put("")]
 async fn login(
@@ -94,7 +107,7 @@ async fn login(
     req: actix_web::HttpRequest,
     body: Result<JsonBody, ApiError>,
 ) -> ApiResult {
-    sign_in(&gateway, &req, body, false).await
+    sign_in(&gateway, &req, body, SignInKind::Login).await
 }
 
 /// Sign in forcibly
@@ -105,7 +118,8 @@ async fn login(
 #[utoipa::path(
     operation_id = "forceLogin", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
     responses((status = 200, description = "Signed in", body = LoginResponse,
-        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`"))))
+        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`"),
+            ("Guid" = String, description = "The same `<guid>`, without `JSESSIONID=`"))))
 )]
 #[put("/forcelogin")]
 async fn force_login(
@@ -113,7 +127,30 @@ async fn force_login(
     req: actix_web::HttpRequest,
     body: Result<JsonBody, ApiError>,
 ) -> ApiResult {
-    sign_in(&gateway, &req, body, true).await
+    sign_in(&gateway, &req, body, SignInKind::ForceLogin).await
+}
+
+/// Sign in to the platform (voice only)
+///
+/// Signs the agent in to CCS (voice) only, not to the media servers, so
+/// `mediatype` is `TFF`; otherwise as sign-in (same body, same result, same
+/// events, 100-002 when already signed in). `phonenum` is optional. The
+/// password may be empty or left out only for work numbers whose directory
+/// record allows it (`loginex_without_password`); for any other work number
+/// an empty password is a wrong password (100-004).
+#[utoipa::path(
+    operation_id = "loginEx", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
+    responses((status = 200, description = "Signed in, or a retcode saying why not", body = LoginResponse,
+        headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"),
+            ("Guid" = String, description = "The same `<guid>`, without `JSESSIONID=`"))))
+)]
+#[put("/loginex")]
+async fn login_ex(
+    gateway: web::Data<Gateway>,
+    req: actix_web::HttpRequest,
+    body: Result<JsonBody, ApiError>,
+) -> ApiResult {
+    sign_in(&gateway, &req, body, SignInKind::LoginEx).await
 }
 
 /// Sign out
@@ -123,7 +160,7 @@ async fn force_login(
 #[utoipa::path(operation_id = "logout", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Signed out", body = CommandResponse)))]
 #[delete("/logout")]
-async fn logout(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
+async fn logout(gateway: web::Data<Gateway>, agent: SigningOut, origin: Origin) -> ApiResult {
     gateway.sign_out(&agent.0, &origin, Action::Logout).await?;
     Ok(success(&CommandResponse::success(), None))
 }
@@ -134,7 +171,7 @@ async fn logout(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) ->
 #[utoipa::path(operation_id = "forceLogout", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "Signed out", body = Plain)))]
 #[delete("/forcelogout")]
-async fn force_logout(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
+async fn force_logout(gateway: web::Data<Gateway>, agent: SigningOut, origin: Origin) -> ApiResult {
     gateway.sign_out(&agent.0, &origin, Action::ForceLogout).await?;
     Ok(success(&Plain::success(), None))
 }
@@ -341,6 +378,127 @@ async fn set_auto_enter_idle(
     Ok(success(&CommandResponse::success(), None))
 }
 
+/// Path of `autoanswer`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AutoAnswerPath {
+    /// Work number, 101–999999.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub agentid: String,
+    /// `true`: answer calls automatically; any other 1–5 characters: manually.
+    #[param(min_length = 1, max_length = 5)]
+    pub isautoanswer: String,
+}
+
+/// Choose automatic or manual answering
+///
+/// `true` answers calls automatically, any other value (1–5 characters)
+/// manually; empty or longer gets 000-002. Stored for the session; there is
+/// no telephony, so nothing rings. No event.
+#[utoipa::path(operation_id = "setAgentAutoAnswer", tag = "onlineagent", params(AutoAnswerPath, GuidHeader),
+    responses((status = 200, description = "Set; 000-002 for an empty or long value", body = CommandResponse)))]
+#[post("/autoanswer/{isautoanswer:[^/]*}")]
+async fn set_agent_auto_answer(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    origin: Origin,
+    path: web::Path<AutoAnswerPath>,
+) -> ApiResult {
+    gateway.set_auto_answer(&agent.0, &origin, &path.isautoanswer).await?;
+    Ok(success(&CommandResponse::success(), None))
+}
+
+/// Query of `settalkright`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TalkRightQuery {
+    /// 1: take inbound calls; 0: refuse them.
+    #[param(value_type = u8, minimum = 0, maximum = 1, required = true)]
+    pub flag: Option<String>,
+}
+
+/// Take or refuse inbound calls
+///
+/// `flag=1` (the default at sign-in) lets the agent take inbound calls;
+/// `flag=0` refuses them, and the agent is then left out of the skill-queue
+/// queries (`agentbyskill`, `allonlineagents`) and may not make them.
+/// Anything else (missing included) gets 000-002. No event.
+#[utoipa::path(operation_id = "setTalkRight", tag = "onlineagent", params(AgentPath, TalkRightQuery, GuidHeader),
+    responses((status = 200, description = "Set; 000-002 for a flag other than 1 or 0", body = CommandResponse)))]
+#[post("/settalkright")]
+async fn set_talk_right(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    origin: Origin,
+    query: web::Query<TalkRightQuery>,
+) -> ApiResult {
+    gateway.set_talk_right(&agent.0, &origin, query.flag.as_deref()).await?;
+    Ok(success(&CommandResponse::success(), None))
+}
+
+/// Query of `setcustomstate`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomStateQuery {
+    /// The custom state, an integer 0–65534; its meaning is the business's.
+    #[param(value_type = u16, minimum = 0, maximum = 65534, required = true)]
+    pub customstate: Option<String>,
+}
+
+/// Set a custom state
+///
+/// Records a business-defined state, 0–65534, for the session (0 until
+/// set); `querycustomstate` reads it back. Anything else (missing included)
+/// gets 000-002. It does not change the agent state. No event.
+#[utoipa::path(operation_id = "setCustomState", tag = "onlineagent", params(AgentPath, CustomStateQuery, GuidHeader),
+    responses((status = 200, description = "Set; 000-002 for a value outside 0-65534", body = CommandResponse)))]
+#[post("/setcustomstate")]
+async fn set_custom_state(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    origin: Origin,
+    query: web::Query<CustomStateQuery>,
+) -> ApiResult {
+    gateway.set_custom_state(&agent.0, &origin, query.customstate.as_deref()).await?;
+    Ok(success(&CommandResponse::success(), None))
+}
+
+/// `querycustomstate` result.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomStateResult {
+    /// The custom state, 0–65534 (0 until one is set).
+    pub custom_state: u16,
+}
+
+/// `querycustomstate` answer: the state in `message`, as the reference
+/// says, and in `result`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CustomStateResponse {
+    /// The custom state as decimal text, e.g. `"7"` (the reference's place for it).
+    #[schema(example = "7")]
+    pub message: String,
+    pub retcode: Retcode,
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
+    pub result: CustomStateResult,
+}
+
+/// Query the custom state
+///
+/// The session's custom state (0 until `setcustomstate`). It comes back in
+/// `message`, as decimal text, where the reference puts it, and as the
+/// number `result.customState`.
+#[utoipa::path(operation_id = "queryCustomState", tag = "onlineagent", params(AgentPath, GuidHeader),
+    responses((status = 200, description = "The custom state", body = CustomStateResponse)))]
+#[get("/querycustomstate")]
+async fn query_custom_state(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
+    let custom_state = gateway.custom_state(&agent.0).await?;
+    let result = CustomStateResult { custom_state };
+    let body = CustomStateResponse { message: custom_state.to_string(), retcode: Retcode::Success, result };
+    Ok(success(&body, None))
+}
+
 /// Path of `resetskill`.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -406,6 +564,38 @@ async fn query_agent_skills(gateway: web::Data<Gateway>, agent: SignedIn) -> Api
     Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
 }
 
+/// Path of `agentskillsbyworkno`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SkillsByWorkNoPath {
+    /// Work number of the caller, 101–999999.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub agentid: String,
+    /// The agent whose skill queues are listed, in the caller's VDN.
+    #[param(value_type = u32, minimum = 101, maximum = 999999)]
+    pub workno: String,
+}
+
+/// Query another agent's configured skill queues
+///
+/// The skill queues configured for `workno`, an agent of the caller's VDN,
+/// as `[{id, name, mediatype}]`, for any signed-in caller. A `workno` that
+/// is not a work number gets 000-002; one that is not in the caller's VDN
+/// (or not in the directory) 100-019.
+#[utoipa::path(operation_id = "queryAgentSkillsByWorkNo", tag = "onlineagent", params(SkillsByWorkNoPath, GuidHeader),
+    responses((status = 200, description = "The agent's configured skill queues", body = SkillsResponse)))]
+#[get("/agentskillsbyworkno/{workno:[^/]*}")]
+async fn query_agent_skills_by_work_no(
+    gateway: web::Data<Gateway>,
+    agent: SignedIn,
+    path: web::Path<SkillsByWorkNoPath>,
+) -> ApiResult {
+    let target = WorkNo::parse(&path.workno)
+        .ok_or_else(|| ApiError::parameter("workno must be a work number from 101 to 999999"))?;
+    let skills = gateway.configured_skills_of(&agent.0, target).await?;
+    Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
+}
+
 /// Get the agent's status
 #[utoipa::path(operation_id = "getAgentStatus", tag = "onlineagent", params(AgentPath, GuidHeader),
     responses((status = 200, description = "State code and whether in a call", body = AgentStatusResponse)))]
@@ -416,17 +606,152 @@ async fn get_agent_status(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiRe
     Ok(success(&AgentStatusResponse { message: String::new(), retcode: Retcode::Success, result }, None))
 }
 
+/// The `service_token` header: absent or empty is none; a value that is
+/// not visible ASCII never validates.
+fn service_token(req: &actix_web::HttpRequest) -> Option<&str> {
+    let value = req.headers().get("service_token")?;
+    Some(value.to_str().unwrap_or("\u{fffd}")).filter(|t| !t.is_empty())
+}
+
 /// Heartbeat
 ///
 /// Keeps the session alive like a poll does. In dynamic mode, once the
 /// rotation interval has passed, the answer carries a new Guid in `Set-GUID`.
-#[utoipa::path(operation_id = "handShake", tag = "onlineagent", params(AgentPath, GuidHeader),
+/// A `service_token` header that is longer than 50 characters or holds
+/// special characters gets 100-001.
+#[utoipa::path(operation_id = "handShake", tag = "onlineagent", params(AgentPath, GuidHeader, ServiceTokenHeader),
     responses((status = 200, description = "Alive", body = CommandResponse,
         headers(("Set-GUID" = String, description = "A rotated Guid, when one was issued")))))]
 #[post("/handshake")]
-async fn hand_shake(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
-    let rotated = gateway.handshake(&agent.0).await?;
-    Ok(success(&CommandResponse::success(), rotated.as_ref()))
+async fn hand_shake(gateway: web::Data<Gateway>, agent: SignedIn, req: actix_web::HttpRequest) -> ApiResult {
+    let beat = gateway.handshake(&agent.0, service_token(&req)).await?;
+    Ok(success(&CommandResponse::success(), beat.set_guid.as_ref()))
+}
+
+/// `heartbeat` result.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartbeatResult {
+    /// The session's sign-in time, epoch milliseconds (as in the sign-in result).
+    #[schema(example = "1471585949806")]
+    pub login_time: String,
+}
+
+/// `heartbeat` answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct HeartbeatResponse {
+    pub message: String,
+    pub retcode: Retcode,
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
+    pub result: HeartbeatResult,
+}
+
+/// Heartbeat (older name)
+///
+/// The heartbeat under the name older clients still call (Huawei's Java
+/// sample, `PUT`): the same effect as `handshake`, and the result carries
+/// the session's `loginTime`.
+#[utoipa::path(operation_id = "heartBeat", tag = "onlineagent", params(AgentPath, GuidHeader, ServiceTokenHeader),
+    responses((status = 200, description = "Alive", body = HeartbeatResponse,
+        headers(("Set-GUID" = String, description = "A rotated Guid, when one was issued")))))]
+#[put("/heartbeat")]
+async fn heart_beat(gateway: web::Data<Gateway>, agent: SignedIn, req: actix_web::HttpRequest) -> ApiResult {
+    let beat = gateway.handshake(&agent.0, service_token(&req)).await?;
+    let result = HeartbeatResult { login_time: beat.login_time.to_string() };
+    let body = HeartbeatResponse { message: "success".into(), retcode: Retcode::Success, result };
+    Ok(success(&body, beat.set_guid.as_ref()))
+}
+
+/// The `sendnoteletex` body (reference §2.1 row 24).
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"agentIds": ["102", "103"], "content": "Meeting at 3 pm"}))]
+#[allow(non_snake_case, dead_code)]
+pub struct NoteBody {
+    /// Receiving work numbers, 1–100, as numbers or strings.
+    #[schema(value_type = Vec<String>, min_items = 1, max_items = 100)]
+    agentIds: Vec<String>,
+    /// The note, 0–1023 bytes of UTF-8 text (Chinese included).
+    content: String,
+}
+
+/// `sendnoteletex` answer: one outcome per receiver.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct NoteResponse {
+    pub message: String,
+    pub retcode: Retcode,
+    /// Each receiver's outcome: `"0"` delivered, `100-006` not signed in.
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
+    pub result: Vec<BulkResult>,
+}
+
+/// Send a note
+///
+/// Queues `AgentOther_Note` for each receiver that is signed in (in the
+/// sender's VDN). Its `content` carries the note as Huawei's C# sample reads
+/// it: `sender`, `sendername`, `receivetime` (epoch ms), `timestring` and
+/// `context` (the text). `result` has each receiver's outcome; a receiver
+/// that is not signed in is reported with 100-006, not dropped. A body that
+/// is not `{agentIds: [1-100 work numbers], content: 0-1023 bytes}` gets 000-006.
+#[utoipa::path(operation_id = "sendNoteletEx", tag = "onlineagent", params(AgentPath, GuidHeader),
+    request_body = NoteBody, responses((status = 200, description = "Outcome per receiver", body = NoteResponse)))]
+#[post("/sendnoteletex")]
+async fn send_notelet_ex(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin, body: JsonBody) -> ApiResult {
+    let note = NoteRequest::from_json(&body.0)?;
+    let result = gateway.send_note(&agent.0, &origin, note).await?;
+    Ok(success(&NoteResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+}
+
+/// The `notifybulletin` body.
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"targettype": 0, "targetname": "Team 1", "bulletindata": "Shift ends at 6 pm"}))]
+#[allow(dead_code)]
+pub struct BulletinBody {
+    /// 0: a team (agent group); 1: a skill queue. A number or a string.
+    #[schema(minimum = 0, maximum = 1)]
+    targettype: u8,
+    /// The team's or skill queue's name (or its number), 1–100 characters.
+    #[schema(min_length = 1, max_length = 100)]
+    targetname: String,
+    /// The bulletin, 0–900 characters.
+    #[schema(max_length = 900)]
+    bulletindata: String,
+}
+
+/// `notifybulletin` result.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BulletinResult {
+    /// How many signed-in members got the bulletin.
+    pub receivers: usize,
+}
+
+/// `notifybulletin` answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BulletinResponse {
+    pub message: String,
+    pub retcode: Retcode,
+    /// Present when `retcode` is `"0"`.
+    #[schema(required = false)]
+    pub result: BulletinResult,
+}
+
+/// Publish a bulletin
+///
+/// Queues `AgentOther_Bulletin` for every signed-in member, other than the
+/// sender, of a team (`targettype` 0, by its name or number) or a skill
+/// queue (1; the agents signed in to it now) in the sender's VDN. Its
+/// `content` is as a note's (`sender`, `sendername`, `receivetime`,
+/// `timestring`, `context`) plus `targettype` and `targetname`. A body out
+/// of range, or a name that matches no team or queue, gets 000-006.
+#[utoipa::path(operation_id = "notifyBulletin", tag = "onlineagent", params(AgentPath, GuidHeader),
+    request_body = BulletinBody, responses((status = 200, description = "Published", body = BulletinResponse)))]
+#[post("/notifybulletin")]
+async fn notify_bulletin(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin, body: JsonBody) -> ApiResult {
+    let bulletin = BulletinRequest::from_json(&body.0)?;
+    let receivers = gateway.notify_bulletin(&agent.0, &origin, bulletin).await?;
+    let result = BulletinResult { receivers };
+    Ok(success(&BulletinResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
 }
 
 /// The reason-code catalog.
@@ -457,10 +782,12 @@ async fn query_reason_codes(gateway: web::Data<Gateway>, _agent: SignedIn) -> Ap
 #[schema(example = json!({"password": "Agent@123", "phonenum": "7101", "status": "4"}))]
 #[allow(non_snake_case, dead_code)]
 pub struct SignInBody {
-    /// Work-number password (at most 32 characters).
+    /// Work-number password (at most 32 characters). `loginex` may leave it
+    /// empty or out where the directory allows it.
     #[schema(max_length = 32)]
     password: String,
-    /// Phone number bound to the agent (at most 24); required for agents.
+    /// Phone number bound to the agent (at most 24); required for agents,
+    /// except on `loginex`.
     #[schema(max_length = 24)]
     phonenum: Option<String>,
     /// Answer calls automatically (default true).

@@ -22,3 +22,16 @@ pub struct GuidHeader {
     #[param(rename = "Guid", example = "279fe21d-2caa-4437-84c3-ab9e9dae20f5.AgentGateway0")]
     guid: String,
 }
+
+/// The optional `service_token` header of the heartbeat (`handshake`,
+/// `heartbeat`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct ServiceTokenHeader {
+    /// Push-mode token: at most 50 characters, letters, digits, `-` and `_`
+    /// only; anything else gets 100-001. Optional; the gateway delivers
+    /// events by polling only, so it is checked and otherwise unused.
+    #[param(rename = "service_token", max_length = 50, pattern = "^[A-Za-z0-9_-]*$")]
+    service_token: Option<String>,
+}

@@ -21,6 +21,7 @@ use super::directory::Role;
 use super::ids::WorkNo;
 use super::params::{BusyReason, SignOutReason};
 use super::reasons::Category;
+use super::signin::SignInKind;
 use super::state::{Command, Forced};
 use crate::retcode::Retcode;
 
@@ -88,8 +89,8 @@ impl Actor {
 /// operation; [`Action::name`] is the Huawei method name it is recorded as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// `login`, or `forceLogin` when `force`.
-    SignIn { force: bool },
+    /// `login`, `forceLogin` or `loginEx`.
+    SignIn(SignInKind),
     /// `logout`: the agent signs itself out (reason 258).
     Logout,
     /// `forceLogout`: the agent signs itself out from any state (258).
@@ -100,6 +101,16 @@ pub enum Action {
     State(Command),
     /// `setAgentAutoEnterIdle`.
     AutoEnterIdle { on: bool },
+    /// `setAgentAutoAnswer`.
+    AutoAnswer { on: bool },
+    /// `setTalkRight`.
+    TalkRight { on: bool },
+    /// `setCustomState`, 0–65534.
+    CustomState(u16),
+    /// `sendNoteletEx`: a note to other agents (target: the sender).
+    SendNote,
+    /// `notifyBulletin`: a bulletin to a team or skill queue (target: the sender).
+    NotifyBulletin,
     /// `resetSkill`.
     ResetSkill,
     /// `forceLogOutAgent`: an inspector signs an agent out (reason 257).
@@ -122,8 +133,9 @@ impl Action {
     /// The record's `action`: the Huawei method name, or the system act.
     pub fn name(self) -> &'static str {
         match self {
-            Action::SignIn { force: false } => "login",
-            Action::SignIn { force: true } => "forceLogin",
+            Action::SignIn(SignInKind::Login) => "login",
+            Action::SignIn(SignInKind::ForceLogin) => "forceLogin",
+            Action::SignIn(SignInKind::LoginEx) => "loginEx",
             Action::Logout => "logout",
             Action::ForceLogout => "forceLogout",
             Action::ForceLogoutWithReason(_) => "forceLogoutWithReason",
@@ -137,6 +149,11 @@ impl Action {
                 Command::CancelWork => "cancelWork",
             },
             Action::AutoEnterIdle { .. } => "setAgentAutoEnterIdle",
+            Action::AutoAnswer { .. } => "setAgentAutoAnswer",
+            Action::TalkRight { .. } => "setTalkRight",
+            Action::CustomState(_) => "setCustomState",
+            Action::SendNote => "sendNoteletEx",
+            Action::NotifyBulletin => "notifyBulletin",
             Action::ResetSkill => "resetSkill",
             Action::ForceLogOutAgent => "forceLogOutAgent",
             Action::Forced(Forced::Busy) => "forceBusy",
@@ -335,7 +352,9 @@ mod tests {
         let seconds = RestSeconds::parse("60").unwrap();
         let reason = SignOutReason::parse_client("57").unwrap();
         let cases = [
-            (Action::SignIn { force: true }, "forceLogin", None),
+            (Action::SignIn(SignInKind::ForceLogin), "forceLogin", None),
+            (Action::SignIn(SignInKind::LoginEx), "loginEx", None),
+            (Action::CustomState(7), "setCustomState", None),
             (Action::Logout, "logout", Some((Category::System, 258))),
             (Action::ForceLogoutWithReason(reason), "forceLogoutWithReason", Some((Category::Signout, 57))),
             (Action::State(Command::Rest { seconds, cause, prolong: None }), "rest", Some((Category::Rest, 7))),
@@ -354,7 +373,7 @@ mod tests {
         for action in [Action::Logout, Action::ForceLogOutAgent, Action::BulkForceLogout(reason), Action::Lockout] {
             assert!(action.goes_ahead_unrecorded(), "{action:?}");
         }
-        for action in [Action::SignIn { force: false }, Action::State(Command::SayFree), Action::BulkForceBusy] {
+        for action in [Action::SignIn(SignInKind::Login), Action::State(Command::SayFree), Action::SendNote] {
             assert!(!action.goes_ahead_unrecorded(), "{action:?}");
         }
     }

@@ -30,6 +30,19 @@ fn voice() -> u32 {
     5
 }
 
+/// An agent group (team), as the queries and bulletins name it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// The `group` number of its agents.
+    pub id: u32,
+    /// Display name; `notifybulletin` may name the team by it.
+    pub name: String,
+    /// Work number of the group's monitor (team leader), if any.
+    #[serde(default)]
+    pub monitor: Option<u32>,
+}
+
 /// What an inspector may act on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +96,11 @@ pub struct AgentRecord {
     pub role: Role,
     #[serde(default)]
     pub scope: Option<Scope>,
+    /// `loginex` may sign this work number in with an empty password (a
+    /// trusted voice-only client). Off by default: `loginex` then needs the
+    /// password like any sign-in.
+    #[serde(default)]
+    pub loginex_without_password: bool,
 }
 
 fn one() -> u32 {
@@ -99,6 +117,8 @@ struct DirectoryFile {
     #[serde(default)]
     skills: Vec<Skill>,
     #[serde(default)]
+    groups: Vec<Group>,
+    #[serde(default)]
     agents: Vec<AgentRecord>,
     #[serde(default)]
     signout_reasons: Vec<NamedCode>,
@@ -113,6 +133,7 @@ struct DirectoryFile {
 pub struct Directory {
     agents: HashMap<WorkNo, AgentRecord>,
     skills: BTreeMap<u32, Skill>,
+    groups: BTreeMap<u32, Group>,
     catalog: Catalog,
     inspectors: Vec<WorkNo>,
     /// Verified against when the work number is unknown, so that unknown
@@ -141,12 +162,23 @@ impl Directory {
                 return Err(format!("agent {work_no} is listed twice"));
             }
         }
+        let mut groups = BTreeMap::new();
+        for group in file.groups {
+            if let Some(monitor) = group.monitor {
+                if WorkNo::new(monitor).is_none_or(|m| !agents.contains_key(&m)) {
+                    return Err(format!("group {}: monitor {monitor} is not an agent of the directory", group.id));
+                }
+            }
+            if let Some(twice) = groups.insert(group.id, group) {
+                return Err(format!("group {} is listed twice", twice.id));
+            }
+        }
         let catalog = Catalog::new(&file.signout_reasons, &file.busy_reasons, &file.rest_causes)?;
         let decoy_hash = hash_password("decoy password that matches nothing")?;
         let mut inspectors: Vec<WorkNo> =
             agents.iter().filter(|(_, r)| r.role == Role::Inspector).map(|(w, _)| *w).collect();
         inspectors.sort();
-        Ok(Directory { agents, skills, catalog, inspectors, decoy_hash })
+        Ok(Directory { agents, skills, groups, catalog, inspectors, decoy_hash })
     }
 
     pub fn get(&self, work_no: WorkNo) -> Option<&AgentRecord> {
@@ -155,6 +187,22 @@ impl Directory {
 
     pub fn skill(&self, id: u32) -> Option<&Skill> {
         self.skills.get(&id)
+    }
+
+    /// Every configured skill queue, by id.
+    pub fn skills(&self) -> impl Iterator<Item = &Skill> {
+        self.skills.values()
+    }
+
+    /// A declared group; groups that agents name but `[[groups]]` does not
+    /// declare have no name and no monitor.
+    pub fn group(&self, id: u32) -> Option<&Group> {
+        self.groups.get(&id)
+    }
+
+    /// The group's name, `""` when it is not declared.
+    pub fn group_name(&self, id: u32) -> &str {
+        self.group(id).map_or("", |g| g.name.as_str())
     }
 
     /// Work numbers of every inspector.
@@ -227,6 +275,20 @@ mod tests {
         let a = dir.get(WorkNo::new(205).unwrap()).unwrap();
         assert_eq!((a.group, a.skills.clone(), a.phones.clone()), (2, vec![2, 3], vec!["7205".to_string()]));
         assert!(dir.get(WorkNo::new(999).unwrap()).unwrap().scope.as_ref().unwrap().all);
+    }
+
+    #[test]
+    fn groups_have_names_and_monitors_that_are_agents() {
+        let dir = Directory::parse(DEMO_DIRECTORY).unwrap();
+        assert_eq!(dir.group_name(1), "Team 1");
+        assert_eq!(dir.group(1).unwrap().monitor, Some(900));
+        assert_eq!(dir.group_name(7), "");
+        let hash = hash_password("x").unwrap();
+        let agent = format!("[[agents]]\nwork_no = 101\npassword_hash = \"{hash}\"\n");
+        let err = Directory::parse(&format!("{agent}[[groups]]\nid = 1\nname = \"A\"\nmonitor = 555\n")).unwrap_err();
+        assert!(err.contains("monitor 555"), "{err}");
+        let twice = format!("{agent}[[groups]]\nid = 1\nname = \"A\"\n[[groups]]\nid = 1\nname = \"B\"\n");
+        assert!(Directory::parse(&twice).unwrap_err().contains("group 1 is listed twice"));
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub mod names {
     pub const FORCE_SET_NOT_READY: &str = "AgentState_Force_SetNotReady";
     pub const FORCE_READY: &str = "AgentState_Force_Ready";
     pub const QC_AGENT_STATE_NOTIFY: &str = "QC_AgentState_Notify";
+    pub const NOTE: &str = "AgentOther_Note";
+    pub const BULLETIN: &str = "AgentOther_Bulletin";
 }
 
 /// An event's `content`: null, an object, or a bare string (reference §4.4).
@@ -38,6 +40,9 @@ pub enum Content {
     /// order. One allocation for the fields, where a JSON map would take a
     /// tree node of eleven slots.
     Fields(Box<[(&'static str, String)]>),
+    /// As `Fields`, followed by `"jsonKey"`: the list of the field names, in
+    /// order (the form of reference §5.6's `QC_AgentState_Notify` example).
+    Keyed(Box<[(&'static str, String)]>),
     Text(String),
 }
 
@@ -45,6 +50,11 @@ impl Content {
     /// An object of string values, the form Huawei uses for its payloads.
     pub fn fields<const N: usize>(pairs: [(&'static str, String); N]) -> Content {
         Content::Fields(Box::new(pairs))
+    }
+
+    /// String fields followed by their `jsonKey` list.
+    pub fn keyed<const N: usize>(pairs: [(&'static str, String); N]) -> Content {
+        Content::Keyed(Box::new(pairs))
     }
 }
 
@@ -54,10 +64,15 @@ impl Serialize for Content {
         match self {
             Content::Null => s.serialize_unit(),
             Content::Text(text) => s.serialize_str(text),
-            Content::Fields(fields) => {
-                let mut map = s.serialize_map(Some(fields.len()))?;
+            Content::Fields(fields) | Content::Keyed(fields) => {
+                let keyed = matches!(self, Content::Keyed(_));
+                let mut map = s.serialize_map(Some(fields.len() + usize::from(keyed)))?;
                 for (name, value) in fields.iter() {
                     map.serialize_entry(name, value)?;
+                }
+                if keyed {
+                    let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+                    map.serialize_entry("jsonKey", &names)?;
                 }
                 map.end()
             }
@@ -93,13 +108,22 @@ pub struct EventFields;
 
 impl utoipa::PartialSchema for EventFields {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+        use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
         ObjectBuilder::new()
             .schema_type(Type::Object)
+            .property(
+                "jsonKey",
+                ArrayBuilder::new()
+                    .items(ObjectBuilder::new().schema_type(Type::String))
+                    .description(Some("Only on `QC_AgentState_Notify`: the names of the fields before it, in order")),
+            )
             .additional_properties(Some(AdditionalProperties::RefOr(
                 ObjectBuilder::new().schema_type(Type::String).into(),
             )))
-            .description(Some("Event data as named fields; every value is a string, e.g. `{\"reason\": \"57\"}`"))
+            .description(Some(
+                "Event data as named fields; every value is a string, e.g. `{\"reason\": \"57\"}`, but for the \
+                 `jsonKey` list of `QC_AgentState_Notify`",
+            ))
             .examples([serde_json::json!({"loginTime": "1471585949806", "reason": "57", "initiator": "self"})])
             .into()
     }
@@ -134,10 +158,25 @@ pub struct Event {
     pub event_gen_time: u64,
     /// Extension: sequence number within the session.
     pub seq: u64,
+    /// Only on `QC_AgentState_Notify` (reference §4.4, §5.6): the names of
+    /// the fields before it, in order.
+    #[serde(rename = "jsonKey", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["eventType", "workNo", "content", "eventGenTime", "seq"]))]
+    pub json_key: Option<EventKeys>,
     /// Extension: how many older events the queue bound discarded right
     /// before this one (omitted when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub dropped: u64,
+}
+
+/// The `jsonKey` list of an event: its fields before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventKeys;
+
+impl Serialize for EventKeys {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ["eventType", "workNo", "content", "eventGenTime", "seq"].serialize(s)
+    }
 }
 
 fn as_text<S: serde::Serializer>(work_no: &WorkNo, s: S) -> Result<S::Ok, S::Error> {
@@ -183,7 +222,9 @@ impl EventQueue {
                 self.new_drops += 1;
             }
         }
-        let event = Event { event_type: EventKind(kind), work_no, content, event_gen_time: now_ms, seq, dropped: 0 };
+        let json_key = (kind == names::QC_AGENT_STATE_NOTIFY).then_some(EventKeys);
+        let event =
+            Event { event_type: EventKind(kind), work_no, content, event_gen_time: now_ms, seq, json_key, dropped: 0 };
         self.events.push_back(event);
         if carried > 0 {
             if let Some(front) = self.events.front_mut() {
@@ -307,6 +348,21 @@ mod tests {
         assert_eq!(q.ack(9), Err(AckAhead { last_issued: 3 }));
         q.ack(0).unwrap();
         assert_eq!(q.len(), 2, "a stale ack changes nothing");
+    }
+
+    #[test]
+    fn qc_notifications_carry_json_key_lists_on_the_event_and_its_content() {
+        let mut q = EventQueue::new(10);
+        let content = Content::keyed([("subtype", "QC_AgentState_Login".into()), ("monitoredagent", "101".into())]);
+        q.push(names::QC_AGENT_STATE_NOTIFY, agent(), content, 7);
+        q.push(names::READY, agent(), Content::Null, 8);
+        let qc = serde_json::to_string(&q.next(false).unwrap()).unwrap();
+        assert_eq!(
+            qc,
+            r#"{"eventType":"QC_AgentState_Notify","workNo":"101","content":{"subtype":"QC_AgentState_Login","monitoredagent":"101","jsonKey":["subtype","monitoredagent"]},"eventGenTime":7,"seq":1,"jsonKey":["eventType","workNo","content","eventGenTime","seq"]}"#
+        );
+        let ready = serde_json::to_value(q.next(false).unwrap()).unwrap();
+        assert!(ready.get("jsonKey").is_none());
     }
 
     #[test]

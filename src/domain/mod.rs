@@ -7,6 +7,7 @@ pub mod directory;
 pub mod events;
 mod gateway;
 pub mod ids;
+pub mod messages;
 pub mod params;
 pub mod reasons;
 pub mod session;
@@ -17,8 +18,9 @@ pub mod store;
 use std::borrow::Cow;
 
 pub use gateway::{
-    AgentInfo, BulkAction, BulkResult, Caller, Ending, Gateway, GatewayConfig, LockoutPolicy, PollAnswer, Selector,
-    SignedIn, SkillStats, StatusView,
+    agent_list, AgentInfo, BulkAction, BulkResult, Caller, Ending, Gateway, GatewayConfig, GroupAgentInfo, GroupInfo,
+    Heartbeat, LockoutPolicy, PollAnswer, Purpose, Selector, SignedIn, SkillAgents, SkillQueryFilter, SkillStats,
+    StatusView,
 };
 
 use crate::retcode::Retcode;

@@ -88,6 +88,28 @@ impl RestCause {
     }
 }
 
+/// A business-defined custom state (`setcustomstate`), 0–65534.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomState(u16);
+
+impl CustomState {
+    pub fn parse(text: &str) -> Option<Self> {
+        let value = parse_decimal(text, 5)?;
+        (value <= 65_534).then_some(Self(value as u16))
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// A push-mode `service_token` (sign-in `serviceToken`, heartbeat header
+/// `service_token`): at most 50 characters, no special characters
+/// (letters, digits, `-` and `_`).
+pub fn is_service_token(text: &str) -> bool {
+    text.len() <= 50 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A flag that is neither `true` nor `false`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotAFlag;
@@ -116,12 +138,31 @@ mod tests {
     }
 
     #[test]
+    fn service_tokens_are_short_plain_words() {
+        for good in ["", "abc", "A-b_9", &"x".repeat(50)] {
+            assert!(is_service_token(good), "{good:?}");
+        }
+        for bad in [&"x".repeat(51) as &str, "a b", "a;b", "tök", "a=b", "a\tb"] {
+            assert!(!is_service_token(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn busy_reasons_are_zero_empty_or_200_to_250() {
         for good in ["", "0", "200", "250"] {
             assert!(BusyReason::parse_client(good).is_some(), "{good:?}");
         }
         for bad in ["1", "3", "199", "251", "x", "-200"] {
             assert!(BusyReason::parse_client(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn custom_states_are_0_to_65534() {
+        assert_eq!(CustomState::parse("0").map(CustomState::get), Some(0));
+        assert_eq!(CustomState::parse("65534").map(CustomState::get), Some(65_534));
+        for bad in ["65535", "-1", "", "1.0", "x", "100000"] {
+            assert!(CustomState::parse(bad).is_none(), "{bad:?}");
         }
     }
 

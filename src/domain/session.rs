@@ -98,6 +98,11 @@ pub struct SessionOptions {
     pub release_phone: bool,
     pub agent_type: u8,
     pub listen_status: bool,
+    /// May take inbound calls (`settalkright`, default true); agents without
+    /// it are left out of the skill-queue queries.
+    pub talk_right: bool,
+    /// The business-defined custom state, 0–65534 (`setcustomstate`, default 0).
+    pub custom_state: u16,
 }
 
 /// Why and how a session ended.
@@ -227,6 +232,8 @@ pub mod tests_support {
                 release_phone: true,
                 agent_type: 4,
                 listen_status: false,
+                talk_right: true,
+                custom_state: 0,
             },
             skills: Vec::new(),
             last_heartbeat: 0,

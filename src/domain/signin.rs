@@ -10,9 +10,23 @@ use super::state::InitialState;
 use super::Failure;
 use crate::retcode::Retcode;
 
+/// Which sign-in interface a request came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInKind {
+    /// `PUT onlineagent/{agentid}`: an existing session gets 100-002.
+    Login,
+    /// `forcelogin`: an existing session is displaced (reason 264).
+    ForceLogin,
+    /// `loginex`: signs in to CCS (voice) only; `password` may be empty or
+    /// absent (allowed only where the directory says so) and `phonenum` is
+    /// optional for every role. An existing session gets 100-002.
+    LoginEx,
+}
+
 /// A validated sign-in request.
 #[derive(Debug, Clone)]
 pub struct SignInRequest {
+    pub kind: SignInKind,
     pub password: String,
     pub phone: Option<String>,
     pub auto_answer: bool,
@@ -64,11 +78,15 @@ fn sign_in_param(detail: String) -> Failure {
 }
 
 impl SignInRequest {
-    /// Validates a parsed JSON body.
-    pub fn from_json(body: &Value) -> Result<SignInRequest, Failure> {
+    /// Validates a parsed JSON body sent to the `kind` interface.
+    pub fn from_json(body: &Value, kind: SignInKind) -> Result<SignInRequest, Failure> {
         let map = body.as_object().ok_or_else(|| sign_in_param("the body must be a JSON object".into()))?;
         let f = Fields(map);
-        let password = f.string("password", 32)?.ok_or_else(|| sign_in_param("password is required".into()))?;
+        let password = match (f.string("password", 32)?, kind) {
+            (Some(password), _) => password,
+            (None, SignInKind::LoginEx) => String::new(),
+            (None, _) => return Err(sign_in_param("password is required".into())),
+        };
         let phone = f.string("phonenum", 24)?.filter(|p| !p.is_empty());
         if let Some(p) = &phone {
             if !p.bytes().all(|b| b.is_ascii_digit() || b == b'+' || b == b'#' || b == b'*') {
@@ -95,6 +113,7 @@ impl SignInRequest {
         f.boolean("phonelinkage")?;
         Self::check_push_mode(&f)?;
         Ok(SignInRequest {
+            kind,
             password,
             phone,
             auto_answer: f.boolean("autoanswer")?.unwrap_or(true),
@@ -115,10 +134,8 @@ impl SignInRequest {
     fn check_push_mode(f: &Fields<'_>) -> Result<(), Failure> {
         let uri = f.string("callBackUri", 200)?.filter(|s| !s.is_empty());
         let token = f.string("serviceToken", 50)?.filter(|s| !s.is_empty());
-        if let Some(t) = &token {
-            if !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(sign_in_param("serviceToken may hold letters, digits, - and _ only".into()));
-            }
+        if token.as_deref().is_some_and(|t| !super::params::is_service_token(t)) {
+            return Err(sign_in_param("serviceToken may hold letters, digits, - and _ only".into()));
         }
         if uri.is_some() && token.is_some() {
             return Err(Failure::new(
@@ -129,10 +146,12 @@ impl SignInRequest {
         Ok(())
     }
 
-    /// `mediatype`: one T/F per server: CTI, WebM, MailM.
+    /// `mediatype`: one T/F per server: CTI, WebM, MailM. `loginex` signs
+    /// in to CCS (the CTI server) only.
     pub fn media_type(&self) -> String {
         let flag = |b: bool| if b { 'T' } else { 'F' };
-        [flag(true), flag(self.check_in_webm), flag(self.check_in_mailm)].iter().collect()
+        let media = self.kind != SignInKind::LoginEx;
+        [flag(true), flag(media && self.check_in_webm), flag(media && self.check_in_mailm)].iter().collect()
     }
 }
 
@@ -147,9 +166,18 @@ mod tests {
         let strings =
             json!({"password": "p", "phonenum": "7101", "status": "3", "autoanswer": "false", "agenttype": "11"});
         for body in [native, strings] {
-            let req = SignInRequest::from_json(&body).unwrap();
+            let req = SignInRequest::from_json(&body, SignInKind::Login).unwrap();
             assert_eq!((req.status, req.auto_answer, req.agent_type), (InitialState::Busy, false, 11));
         }
+    }
+
+    #[test]
+    fn loginex_may_leave_the_password_out_and_signs_in_to_voice_only() {
+        let body = json!({"phonenum": "7101", "checkInWebm": true});
+        let ex = SignInRequest::from_json(&body, SignInKind::LoginEx).unwrap();
+        assert_eq!((ex.password.as_str(), ex.media_type().as_str()), ("", "TFF"));
+        let login = SignInRequest::from_json(&body, SignInKind::Login).unwrap_err();
+        assert_eq!(login.code, Retcode::SignInParameter);
     }
 
     #[test]
@@ -169,7 +197,7 @@ mod tests {
             (json!([1, 2]), Retcode::SignInParameter),
         ];
         for (body, code) in cases {
-            assert_eq!(SignInRequest::from_json(&body).unwrap_err().code, code, "{body}");
+            assert_eq!(SignInRequest::from_json(&body, SignInKind::Login).unwrap_err().code, code, "{body}");
         }
     }
 }

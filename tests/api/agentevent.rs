@@ -4,16 +4,22 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::{names, spawn_app, spawn_app_with};
 
+/// Huawei's C# sample treats only this exact body as "no event"; anything
+/// else (`"event":null` included) makes it throw.
 #[tokio::test]
-async fn an_empty_poll_answers_null_after_the_poll_wait() {
+async fn an_empty_poll_answers_exactly_the_huawei_body_after_the_poll_wait() {
     let app = spawn_app().await;
     let guid = app.sign_in(101).await;
     app.drain_n(101, &guid, 2).await;
     let started = Instant::now();
-    let answer = app.poll(101, &guid, "").await;
-    answer.expect("0");
-    assert!(answer.event().is_null());
+    let answer = app.raw("GET", "agentevent/101", &[("Guid", &guid)], "").await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, r#"{"message":"","retcode":"0"}"#));
     assert!(started.elapsed() >= Duration::from_millis(app.settings.poll_wait_ms), "answered before the wait");
+    // An event still comes with its additive fields.
+    app.say_busy(101, &guid, "").await.expect("0");
+    let event = app.raw("GET", "agentevent/101", &[("Guid", &guid)], "").await.json()["event"].clone();
+    assert_eq!((event["eventType"].as_str(), event["seq"].as_u64()), (Some("AgentState_SetNotReady_Success"), Some(3)));
+    assert!(event["eventGenTime"].as_u64().is_some());
 }
 
 #[tokio::test]

@@ -446,3 +446,52 @@ async fn the_head_is_published_as_an_anchor_that_a_new_chain_cannot_match() {
     let (ok, report) = verify(&settings.audit_file, &[anchor]);
     assert!(!ok && report.contains("record 2 does not match its anchor"), "{report}");
 }
+
+#[tokio::test]
+async fn every_command_of_the_onlineagent_group_is_recorded_and_the_heartbeat_is_not() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let guid = app.sign_in(101).await;
+    let other = app.sign_in(102).await;
+    app.onlineagent(Method::POST, 101, &guid, "autoanswer/false").await.expect("0");
+    app.onlineagent(Method::POST, 101, &guid, "settalkright?flag=0").await.expect("0");
+    app.onlineagent(Method::POST, 101, &guid, "setcustomstate?customstate=42").await.expect("0");
+    app.onlineagent(Method::POST, 101, &guid, "handshake").await.expect("0");
+    app.call(Method::PUT, "onlineagent/101/heartbeat", Some(&guid), None).await.expect("0");
+    app.send_note(101, &guid, &serde_json::json!({"agentIds": [102], "content": "hi"})).await.expect("0");
+    let bulletin = serde_json::json!({"targettype": "0", "targetname": "1", "bulletindata": "team meeting"});
+    app.notify_bulletin(101, &guid, &bulletin).await.expect("0");
+    app.logout(102, &other).await.expect("0");
+    let records = app.audit_records();
+    assert_eq!(
+        actions(&records),
+        [
+            "login",
+            "login",
+            "setAgentAutoAnswer",
+            "setTalkRight",
+            "setCustomState",
+            "sendNoteletEx",
+            "notifyBulletin",
+            "logout"
+        ]
+    );
+    assert!(records[2..7].iter().all(|r| r["actor"]["workNo"] == "101" && r["target"] == "101"));
+}
+
+#[tokio::test]
+async fn the_new_commands_change_nothing_while_the_trail_cannot_be_written() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let guid = app.sign_in(101).await;
+    let dir = app.settings.audit_file.parent().unwrap().to_owned();
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, b"not a directory").unwrap();
+    app.onlineagent(Method::POST, 101, &guid, "setcustomstate?customstate=42").await.expect("100-007");
+    let state = app.onlineagent(Method::GET, 101, &guid, "querycustomstate").await;
+    state.expect("0");
+    assert_eq!(state.body["result"]["customState"], 0, "{}", state.body);
+    let loginex = app.call(Method::PUT, "onlineagent/102/loginex", None, Some(&app.login_body(102))).await;
+    loginex.expect("100-007");
+    app.call(Method::PUT, "onlineagent/101/heartbeat", Some(&guid), None).await.expect("0");
+}

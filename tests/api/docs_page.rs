@@ -23,6 +23,7 @@ async fn the_page_and_its_assets_come_from_the_gateway() {
     let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(policy.starts_with("default-src 'self';") && policy.contains("script-src 'self';"), "{policy}");
     let html = page.text().await.unwrap();
+    assert!(html.contains("<title>agentgateway API</title>"), "the page names the gateway");
     for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
         assert!(html.contains(&format!("./{asset}")), "the page loads {asset} from beside itself");
         let response = app.client.get(format!("{}/docs/{asset}", app.origin)).send().await.unwrap();
@@ -39,9 +40,17 @@ async fn the_page_and_its_assets_come_from_the_gateway() {
         .unwrap();
     assert!(initializer.contains(r#""url": "/openapi.json""#), "{initializer}");
     assert!(initializer.contains(r#""validatorUrl": "none""#), "no online validator: {initializer}");
+    assert!(initializer.contains(r#""persistAuthorization": true"#), "Authorize remembers the Guid: {initializer}");
     let missing =
         TestApp::answer(app.client.get(format!("{}/docs/nothing.js", app.origin)).send().await.unwrap()).await;
     assert_eq!((missing.status, missing.retcode()), (StatusCode::NOT_FOUND, "000-002"));
+}
+
+#[tokio::test]
+async fn docs_without_the_slash_redirects_to_the_page() {
+    let app = spawn_app().await;
+    let answer = app.raw("GET", "/docs", &[], "").await;
+    assert_eq!((answer.status, answer.header("location")), (308, Some("/docs/")));
 }
 
 #[tokio::test]
@@ -86,4 +95,6 @@ async fn a_real_browser_renders_the_page_with_every_interface() {
         }
     }
     assert!(dom.contains("Sign out forcibly with a reason"));
+    assert!(dom.contains("<title>agentgateway API</title>"), "the page names the gateway");
+    assert!(dom.contains("Authorize"), "the Guid security scheme gives the page an Authorize button");
 }

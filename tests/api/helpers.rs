@@ -65,6 +65,7 @@ pub fn with_metrics(settings: &mut Settings) {
 
 /// A running gateway and a client that trusts its certificate.
 pub struct TestApp {
+    pub port: u16,
     pub base: String,
     pub origin: String,
     /// `http://127.0.0.1:<port>` of the metrics listener, when it is on.
@@ -100,6 +101,7 @@ impl TestApp {
     pub fn client_for(port: u16, settings: Settings) -> TestApp {
         let origin = format!("https://127.0.0.1:{port}");
         TestApp {
+            port,
             base: format!("{origin}/agentgateway/resource"),
             origin,
             metrics_origin: None,
@@ -136,6 +138,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let running = Some(tokio::spawn(app.run_until_stopped()));
     let origin = format!("https://127.0.0.1:{port}");
     TestApp {
+        port,
         base: format!("{origin}/agentgateway/resource"),
         origin,
         metrics_origin,
@@ -212,6 +215,9 @@ impl TestApp {
     }
     pub async fn force_login(&self, agent: u32, body: &Value) -> Answer {
         self.call(Method::PUT, &format!("onlineagent/{agent}/forcelogin"), None, Some(body)).await
+    }
+    pub async fn login_ex(&self, agent: u32, body: &Value) -> Answer {
+        self.call(Method::PUT, &format!("onlineagent/{agent}/loginex"), None, Some(body)).await
     }
     pub async fn logout(&self, agent: u32, guid: &str) -> Answer {
         self.call(Method::DELETE, &format!("onlineagent/{agent}/logout"), Some(guid), None).await
@@ -372,5 +378,101 @@ impl TestApp {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
+    }
+}
+
+/// An answer as it crossed the wire: header names exactly as spelled, which
+/// client libraries (reqwest included) fold to lower case.
+#[derive(Debug, Clone)]
+pub struct RawAnswer {
+    pub status: u16,
+    /// Header lines in order: (name as spelled, value).
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawAnswer {
+    /// The value of the header named exactly `name`: compared case-sensitively,
+    /// as Huawei's Java sample and Apache HttpClient do.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every header whose name equals `name` ignoring case.
+    pub fn spellings_of(&self, name: &str) -> Vec<&str> {
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(n, _)| n.as_str()).collect()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("body is not JSON: {:?}", self.body))
+    }
+
+    pub fn retcode(&self) -> String {
+        self.json()["retcode"].as_str().unwrap_or_else(|| panic!("no retcode in {}", self.body)).to_owned()
+    }
+
+    /// The Guid of `Set-GUID: JSESSIONID=<guid>`, found as the Java sample finds it.
+    pub fn set_guid(&self) -> Option<String> {
+        self.header("Set-GUID").map(|v| v.replace("JSESSIONID=", ""))
+    }
+}
+
+fn tls_connector() -> tokio_rustls::TlsConnector {
+    static CONFIG: OnceLock<std::sync::Arc<rustls::ClientConfig>> = OnceLock::new();
+    let config = CONFIG.get_or_init(|| {
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        let ca = rustls::pki_types::CertificateDer::from_pem_slice(certs().ca_pem.as_bytes()).unwrap();
+        roots.add(ca).unwrap();
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        std::sync::Arc::new(config)
+    });
+    tokio_rustls::TlsConnector::from(config.clone())
+}
+
+impl TestApp {
+    /// One request on a connection of its own (`Connection: close`), sent
+    /// and read as bytes over TLS. `path` is below the Huawei base path, or
+    /// absolute when it starts with `/`.
+    pub async fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> RawAnswer {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut tls = tls_connector().connect(name, tcp).await.expect("TLS handshake");
+        let target = if path.starts_with('/') { path.to_owned() } else { format!("/agentgateway/resource/{path}") };
+        let mut request = format!(
+            "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        tls.write_all(request.as_bytes()).await.unwrap();
+        let mut bytes = Vec::new();
+        // The server closes after answering; a close without TLS close_notify still ends the answer.
+        match tls.read_to_end(&mut bytes).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !bytes.is_empty() => {}
+            Err(e) => panic!("reading the answer: {e}"),
+        }
+        let text = String::from_utf8(bytes).expect("the answer is UTF-8");
+        let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
+        let mut lines = head.split("\r\n");
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let headers = lines
+            .map(|line| {
+                let (name, value) = line.split_once(": ").expect("name: value");
+                (name.to_owned(), value.to_owned())
+            })
+            .collect();
+        RawAnswer { status, headers, body: body.to_owned() }
     }
 }

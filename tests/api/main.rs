@@ -8,6 +8,8 @@ mod audit;
 mod docs_page;
 mod framework;
 mod helpers;
+mod huawei_clients;
+mod onlineagent;
 mod openapi;
 mod ops;
 mod postman;

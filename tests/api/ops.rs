@@ -103,7 +103,7 @@ async fn metrics_count_requests_states_sign_outs_and_refusals() {
 
     app.force_logout_with_reason(101, &a, "57").await.expect("0");
     app.logout(102, &b).await.expect("0");
-    app.force_logout_with_reason(102, &b, "57").await.expect("100-006");
+    app.force_logout_with_reason(102, &b, "57").await.expect("100-008");
     let text = app.scrape().await;
     assert_eq!(sample_value(&text, r#"agentgateway_sign_outs_total{reason="57"}"#), 1.0, "{text}");
     assert_eq!(sample_value(&text, r#"agentgateway_sign_outs_total{reason="258"}"#), 1.0, "{text}");
@@ -119,7 +119,7 @@ async fn metrics_count_requests_states_sign_outs_and_refusals() {
         sample_value(&text, "agentgateway_audit_writes_total"),
     );
     assert_eq!(records, 6.0, "{text}");
-    assert_eq!(sample_value(&text, r#"agentgateway_unauthenticated_refusals_total{retcode="100-006"}"#), 2.0);
+    assert_eq!(sample_value(&text, r#"agentgateway_unauthenticated_refusals_total{retcode="100-008"}"#), 1.0);
     assert_eq!(sample_value(&text, "agentgateway_audit_head_seq"), 6.0, "{text}");
     assert_eq!(sample_value(&text, "agentgateway_audit_writable"), 1.0, "{text}");
     let last = app.audit_records().pop().unwrap();

@@ -284,6 +284,11 @@ async fn listening_inspectors_hear_sign_ins_and_outs_in_their_scope() {
         .collect();
     assert_eq!(subtypes, [("QC_AgentState_Login", "101"), ("QC_AgentState_Logout", "101")]);
     assert!(heard.iter().all(|e| e["eventType"] == "QC_AgentState_Notify"));
+    // The jsonKey lists of reference §5.6, on the event and on its content.
+    let keys =
+        |v: &Value| v["jsonKey"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(keys(&heard[0]), ["eventType", "workNo", "content", "eventGenTime", "seq"]);
+    assert_eq!(keys(&heard[0]["content"]), ["subtype", "monitoredagent", "agentname", "mediaserver"]);
     assert!(app.drain(999, &deaf).await.is_empty(), "only inspectors who asked are notified");
     app.agent_status(201, &other).await.expect("0");
 }

@@ -80,3 +80,93 @@ async fn a_handshake_rotates_the_guid_too() {
     assert_ne!(rotated, first);
     app.agent_status(101, &rotated).await.expect("0");
 }
+
+/// Huawei's Java sample finds the Guid by comparing header names
+/// case-sensitively with `Set-GUID`: every answer that hands one out must
+/// spell it so on the wire.
+#[tokio::test]
+async fn set_guid_is_spelled_exactly_on_every_answer_that_hands_one_out() {
+    let app = spawn_app_with(|s| {
+        s.guid_interval_ms = 1;
+        s.guid_timeout_ms = 60_000;
+    })
+    .await;
+    let body = app.login_body(101).to_string();
+    let spelled_exactly = |answer: &crate::helpers::RawAnswer, path: &str| {
+        assert_eq!((answer.status, answer.retcode().as_str()), (200, "0"), "{path}: {}", answer.body);
+        assert_eq!(answer.spellings_of("Set-GUID"), ["Set-GUID"], "{path}: {:?}", answer.headers);
+        let guid = answer.set_guid().unwrap();
+        assert!(answer.header("Set-GUID").unwrap().starts_with("JSESSIONID="), "{path}");
+        assert!(guid.ends_with(".AgentGateway0"), "{path}: {guid}");
+        guid
+    };
+    for path in ["onlineagent/101", "onlineagent/101/forcelogin", "onlineagent/102/loginex"] {
+        let body = if path.contains("102") { app.login_body(102).to_string() } else { body.clone() };
+        let answer = app.raw("PUT", path, &[], &body).await;
+        let guid = spelled_exactly(&answer, path);
+        // The sign-in answer also names the Guid in a `Guid` header.
+        assert_eq!(answer.spellings_of("Guid"), ["Guid"], "{path}");
+        assert_eq!(answer.header("Guid"), Some(guid.as_str()), "{path}");
+    }
+    let mut guid = app.force_login(101, &app.login_body(101)).await.set_guid.unwrap();
+    let rotating =
+        [("GET", "agentevent/101"), ("POST", "onlineagent/101/handshake"), ("PUT", "onlineagent/101/heartbeat")];
+    for (method, path) in rotating {
+        // The interval is 1 ms: the first answer at least 1 ms after the
+        // Guid was issued rotates it.
+        let answer = eventually(Duration::from_secs(5), || {
+            let guid = guid.clone();
+            let app = &app;
+            async move {
+                let answer = app.raw(method, path, &[("Guid", guid.as_str())], "").await;
+                answer.header("Set-GUID").is_some().then_some(answer)
+            }
+        })
+        .await;
+        guid = spelled_exactly(&answer, path);
+        assert_eq!(answer.header("Guid"), None, "{path}: only sign-in answers carry Guid");
+    }
+}
+
+/// `PUT heartbeat` is the older name of `handshake` that Huawei's Java
+/// sample still calls every 60 s; it reads `result.loginTime`.
+#[tokio::test]
+async fn the_old_heartbeat_keeps_the_session_alive_and_answers_its_login_time() {
+    let app = spawn_app_with(|s| {
+        s.heartbeat_timeout_ms = 400;
+        s.poll_wait_ms = 100;
+    })
+    .await;
+    let answer = app.login(101, &app.login_body(101)).await;
+    let guid = answer.set_guid.clone().unwrap();
+    let login_time = answer.body["result"]["loginTime"].clone();
+    // Heartbeats alone, no polls, for three heartbeat timeouts.
+    let until = std::time::Instant::now() + Duration::from_millis(1_200);
+    while std::time::Instant::now() < until {
+        let beat = app.call(reqwest::Method::PUT, "onlineagent/101/heartbeat", Some(&guid), None).await;
+        beat.expect("0");
+        assert_eq!(beat.body["result"]["loginTime"], login_time);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.state_of(101, &guid).await, 4, "still signed in");
+    let other = app.sign_in(102).await;
+    app.call(reqwest::Method::PUT, "onlineagent/101/heartbeat", Some(&other), None).await.expect("000-003");
+}
+
+#[tokio::test]
+async fn a_service_token_that_is_long_or_has_special_characters_gets_100_001() {
+    let app = spawn_app().await;
+    let guid = app.sign_in(101).await;
+    let long = "t".repeat(51);
+    let fifty = "t".repeat(50);
+    for (method, path) in [("POST", "onlineagent/101/handshake"), ("PUT", "onlineagent/101/heartbeat")] {
+        for bad in [long.as_str(), "a;b", "a b", "a=b", "a/b"] {
+            let answer = app.raw(method, path, &[("Guid", &guid), ("service_token", bad)], "").await;
+            assert_eq!((answer.status, answer.retcode().as_str()), (200, "100-001"), "{path} {bad:?}");
+        }
+        for good in [fifty.as_str(), "Token-1_a", ""] {
+            let answer = app.raw(method, path, &[("Guid", &guid), ("service_token", good)], "").await;
+            assert_eq!(answer.retcode(), "0", "{path} {good:?}");
+        }
+    }
+}

@@ -158,8 +158,9 @@ async fn concurrent_sign_ins_of_one_agent_leave_exactly_one_session() {
     let answers = futures_util::future::join_all(attempts).await;
     let winners: Vec<_> = answers.iter().filter(|a| a.retcode() == "0").collect();
     assert_eq!(winners.len(), 1, "{:?}", answers.iter().map(|a| a.retcode().to_owned()).collect::<Vec<_>>());
+    // Those that overlapped the winner's sign-in get 100-021, later ones 100-002.
     for loser in answers.iter().filter(|a| a.retcode() != "0") {
-        assert!(["000-007", "100-002"].contains(&loser.retcode()), "{}", loser.body);
+        assert!(["100-021", "100-002"].contains(&loser.retcode()), "{}", loser.body);
     }
     let guid = winners[0].set_guid.as_ref().unwrap();
     assert_eq!(app.state_of(110, guid).await, 4);
@@ -208,4 +209,42 @@ async fn a_right_password_resets_the_count_and_a_lock_ends() {
         (app.force_login(101, &app.login_body(101)).await.retcode() == "0").then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn loginex_signs_in_to_voice_only_with_an_optional_phone() {
+    let app = spawn_app().await;
+    let answer = app.login_ex(101, &json!({"password": "Agent@123"})).await;
+    answer.expect("0");
+    assert_eq!(
+        (answer.body["result"]["mediatype"].as_str(), answer.body["result"]["workno"].as_str()),
+        (Some("TFF"), Some("101"))
+    );
+    let guid = answer.set_guid.clone().unwrap();
+    assert_eq!(names(&app.drain(101, &guid).await), ["AgentOther_InService", "AgentState_Ready"]);
+    // Like sign-in, not forced sign-in: a second one is refused.
+    app.login_ex(101, &json!({"password": "Agent@123", "phonenum": "7101"})).await.expect("100-002");
+    app.login_ex(102, &json!({"password": "Agent@123", "phonenum": "7999"})).await.expect("100-014");
+    app.login_ex(102, &json!({"password": "nope"})).await.expect("100-004");
+    app.login_ex(102, &json!({"password": "Agent@123", "status": 3})).await.expect("0");
+}
+
+/// Without a password `loginex` signs in only the work numbers the
+/// directory marks `loginex_without_password` (demo: 119 and 120).
+#[tokio::test]
+async fn loginex_without_a_password_signs_in_only_where_the_directory_allows_it() {
+    let app = crate::helpers::spawn_app_with(|s| s.lockout_attempts = 2).await;
+    // For 101 an empty or missing password is a wrong one, counted as such.
+    app.login_ex(101, &json!({"password": ""})).await.expect("100-004");
+    app.login_ex(101, &json!({})).await.expect("100-004");
+    app.login_ex(101, &json!({"phonenum": "7101"})).await.expect("110-016");
+    // 119 and 120 are allowed, with or without a phone.
+    for (agent, body) in [(119, json!({"password": ""})), (120, json!({"phonenum": "7120"}))] {
+        let answer = app.login_ex(agent, &body).await;
+        answer.expect("0");
+        assert_eq!(app.state_of(agent, answer.set_guid.as_ref().unwrap()).await, 4);
+    }
+    // The allowance is loginex's only: sign-in still wants the password.
+    app.login(118, &json!({"password": "", "phonenum": "7118"})).await.expect("100-004");
+    app.force_login(120, &json!({"password": "", "phonenum": "7120"})).await.expect("100-004");
 }

@@ -78,7 +78,33 @@ async fn logout_and_forcelogout_queue_the_same_event_with_reason_258() {
         let last = app.drain_until_shutdown(agent, guid).await.pop().unwrap();
         assert_eq!(last["content"]["reason"], "258");
     }
-    app.logout(101, &a).await.expect("100-006");
+}
+
+#[tokio::test]
+async fn signing_out_a_session_again_gets_100_008_and_a_guid_that_never_was_100_006_or_000_003() {
+    let app = spawn_app_with(|s| {
+        s.heartbeat_timeout_ms = 1_000;
+        s.poll_wait_ms = 100;
+    })
+    .await;
+    let old = app.sign_in(101).await;
+    app.logout(101, &old).await.expect("0");
+    // Every sign-out interface, before and after the final poll.
+    app.logout(101, &old).await.expect("100-008");
+    app.force_logout(101, &old).await.expect("100-008");
+    app.drain_until_shutdown(101, &old).await;
+    app.force_logout_with_reason(101, &old, "5").await.expect("100-008");
+    let never = "279fe21d-2caa-4437-84c3-ab9e9dae20f5.AgentGateway0";
+    app.logout(101, never).await.expect("100-006");
+    let live = app.sign_in(101).await;
+    app.logout(101, never).await.expect("000-003");
+    app.logout(101, &old).await.expect("100-008");
+    app.say_free(101, &old).await.expect("100-006");
+    assert_eq!(app.state_of(101, &live).await, 4, "the new session is untouched");
+    // Once the gateway has forgotten the old session, its Guid names nothing.
+    app.logout(101, &live).await.expect("0");
+    eventually(Duration::from_secs(5), || async { (app.logout(101, &old).await.retcode() == "100-006").then_some(()) })
+        .await;
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! State commands, skills, status and heartbeat.
 
 use super::*;
+use crate::domain::params::{is_service_token, CustomState};
 
 impl Gateway {
     /// Applies a state command of the caller's own (busy, idle, rest,
@@ -71,13 +72,73 @@ impl Gateway {
             return Err(Failure::new(Retcode::BadParameter, "flag must be 1-5 characters"));
         }
         let on = flag == "true";
-        let audit = self.audited(caller.actor(), caller.work_no, Action::AutoEnterIdle { on }, Some(origin)).await?;
+        self.set_own(caller, origin, Action::AutoEnterIdle { on }, |session| session.options.auto_enter_idle = on).await
+    }
+
+    /// An audited change of the caller's own session: decided (the session
+    /// is live), recorded, then made.
+    async fn set_own(
+        &self,
+        caller: &Caller,
+        origin: &Origin,
+        action: Action,
+        mut change: impl FnMut(&mut Session) + Send,
+    ) -> Result<(), Failure> {
+        let audit = self.audited(caller.actor(), caller.work_no, action, Some(origin)).await?;
         audit.record(self.with_live(caller, |_, _| Ok(())).await).await?;
         self.with_live(caller, |session, _| {
-            session.options.auto_enter_idle = on;
+            change(session);
             Ok(())
         })
         .await
+    }
+
+    /// `autoanswer/{isautoanswer}`: `true` answers calls automatically, any
+    /// other 1–5 characters manually.
+    pub async fn set_auto_answer(&self, caller: &Caller, origin: &Origin, flag: &str) -> Result<(), Failure> {
+        if flag.is_empty() || flag.chars().count() > 5 {
+            return Err(Failure::new(Retcode::BadParameter, "isautoanswer must be 1-5 characters"));
+        }
+        let on = flag == "true";
+        self.set_own(caller, origin, Action::AutoAnswer { on }, |session| session.options.auto_answer = on).await
+    }
+
+    /// `settalkright?flag=`: 1 takes inbound calls, 0 refuses them (and
+    /// leaves the agent out of the skill-queue queries).
+    pub async fn set_talk_right(&self, caller: &Caller, origin: &Origin, flag: Option<&str>) -> Result<(), Failure> {
+        let on = match flag {
+            Some("1") => true,
+            Some("0") => false,
+            _ => return Err(Failure::new(Retcode::BadParameter, "flag must be 1 or 0")),
+        };
+        self.set_own(caller, origin, Action::TalkRight { on }, |session| session.options.talk_right = on).await
+    }
+
+    /// `setcustomstate?customstate=`: a business-defined state, 0–65534.
+    pub async fn set_custom_state(&self, caller: &Caller, origin: &Origin, state: Option<&str>) -> Result<(), Failure> {
+        let state = state
+            .and_then(CustomState::parse)
+            .ok_or_else(|| Failure::new(Retcode::BadParameter, "customstate must be an integer from 0 to 65534"))?
+            .get();
+        self.set_own(caller, origin, Action::CustomState(state), |session| session.options.custom_state = state).await
+    }
+
+    /// The caller's custom state (0 until one is set).
+    pub async fn custom_state(&self, caller: &Caller) -> Result<u16, Failure> {
+        self.with_live(caller, |session, _| Ok(session.options.custom_state)).await
+    }
+
+    /// The skill queues configured for `target`, an agent of the caller's
+    /// VDN; any other work number gets 100-019.
+    pub async fn configured_skills_of(&self, caller: &Caller, target: WorkNo) -> Result<Vec<Skill>, Failure> {
+        self.with_live(caller, |_, _| Ok(())).await?;
+        let vdn = self.directory().get(caller.work_no).map(|r| r.vdn);
+        let record = self
+            .directory()
+            .get(target)
+            .filter(|r| Some(r.vdn) == vdn)
+            .ok_or_else(|| Failure::new(Retcode::SkillParameter, "no agent with that work number in your VDN"))?;
+        Ok(record.skills.iter().filter_map(|id| self.directory().skill(*id).cloned()).collect())
     }
 
     /// `resetskill`: signs the agent in to all configured queues (`auto`)
@@ -92,13 +153,7 @@ impl Gateway {
         let configured = self.directory().get(caller.work_no).map(|r| r.skills.clone()).unwrap_or_default();
         let chosen: Vec<u32> = configured.into_iter().filter(|id| auto || requested.contains(id)).collect();
         let skills = chosen.iter().filter_map(|id| self.directory().skill(*id).cloned()).collect();
-        let audit = self.audited(caller.actor(), caller.work_no, Action::ResetSkill, Some(origin)).await?;
-        audit.record(self.with_live(caller, |_, _| Ok(())).await).await?;
-        self.with_live(caller, |session, _| {
-            session.skills = chosen.clone();
-            Ok(())
-        })
-        .await?;
+        self.set_own(caller, origin, Action::ResetSkill, |session| session.skills = chosen.clone()).await?;
         Ok(skills)
     }
 
@@ -114,16 +169,25 @@ impl Gateway {
         self.with_live(caller, |session, _| Ok(StatusView { state: session.state.code(), is_working: false })).await
     }
 
-    /// Heartbeat: keeps the session alive and, in dynamic mode, hands out a
-    /// rotated Guid.
-    pub async fn handshake(&self, caller: &Caller) -> Result<Option<Guid>, Failure> {
+    /// Heartbeat (`handshake`, and its older name `heartbeat`): keeps the
+    /// session alive and, in dynamic mode, hands out a rotated Guid. A
+    /// `service_token` that is not at most 50 letters, digits, `-` or `_`
+    /// gets 100-001 and refreshes nothing.
+    pub async fn handshake(&self, caller: &Caller, service_token: Option<&str>) -> Result<Heartbeat, Failure> {
+        if service_token.is_some_and(|t| !is_service_token(t)) {
+            return Err(Failure::new(
+                Retcode::SignInParameter,
+                "service_token must be at most 50 letters, digits, - or _",
+            ));
+        }
         let policy = self.config().guid;
-        self.with_live(caller, |session, now| {
-            session.last_heartbeat = now;
-            Ok(rotation(session, caller.guid, &policy, now))
-        })
-        .await
-        .map(|change| self.apply_guid_change(caller.work_no, change))
+        let (change, login_time) = self
+            .with_live(caller, |session, now| {
+                session.last_heartbeat = now;
+                Ok((rotation(session, caller.guid, &policy, now), session.login_time))
+            })
+            .await?;
+        Ok(Heartbeat { set_guid: self.apply_guid_change(caller.work_no, change), login_time })
     }
 
     // ----- events -----------------------------------------------------------

@@ -6,11 +6,14 @@ mod audited;
 mod commands;
 mod housekeeping;
 mod lockout;
+mod messages;
 mod poll;
+mod queries;
 mod signin;
 mod supervisor;
 
 pub use lockout::LockoutPolicy;
+pub use queries::{agent_list, GroupAgentInfo, GroupInfo, SkillAgents, SkillQueryFilter};
 pub use supervisor::{AgentInfo, BulkAction, BulkResult, Selector, SkillStats};
 
 use std::collections::HashSet;
@@ -51,6 +54,19 @@ pub struct GatewayConfig {
     pub lockout: LockoutPolicy,
 }
 
+/// What a Guid is presented for: which sessions it may belong to, and what
+/// the Guid of an ended session gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Any interface but the poll and sign-out: live sessions only (100-006 for an ended one).
+    Command,
+    /// The poll: an ended session's Guid too, for its final events.
+    Poll,
+    /// Signing out: live sessions only, and 100-008 "already signed out"
+    /// for the Guid of a session that has ended.
+    SignOut,
+}
+
 /// An authenticated caller: the agent and the session its Guid belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
@@ -76,6 +92,15 @@ pub struct PollAnswer {
     pub event: Option<Event>,
     /// A Guid the client must switch to (dynamic mode).
     pub set_guid: Option<Guid>,
+}
+
+/// What a heartbeat answers.
+#[derive(Debug, Clone)]
+pub struct Heartbeat {
+    /// A Guid the client must switch to (dynamic mode).
+    pub set_guid: Option<Guid>,
+    /// The session's sign-in time, epoch ms.
+    pub login_time: u64,
 }
 
 /// An agent's own status.
@@ -265,8 +290,9 @@ impl Gateway {
     // ----- authentication -------------------------------------------------
 
     /// Finds the session a Guid belongs to. Ended sessions are accepted only
-    /// where `allow_ended` (the final poll).
-    pub async fn authenticate(&self, work_no: WorkNo, guid: &str, allow_ended: bool) -> Result<Caller, Failure> {
+    /// for the final poll.
+    pub async fn authenticate(&self, work_no: WorkNo, guid: &str, purpose: Purpose) -> Result<Caller, Failure> {
+        let allow_ended = purpose == Purpose::Poll;
         let found = if guid.is_empty() || guid.len() > Guid::MAX_LEN {
             Err(GuidRejection::Missing)
         } else {
@@ -292,13 +318,16 @@ impl Gateway {
                     Failure::new(Retcode::NoPermission, "the Guid header is missing or malformed")
                 }
                 GuidRejection::Wrong => Failure::new(Retcode::NoPermission, "the Guid is expired or not this agent's"),
+                GuidRejection::Ended if purpose == Purpose::SignOut => {
+                    Failure::new(Retcode::AlreadySignedOut, "this session has already been signed out")
+                }
                 GuidRejection::Ended => Failure::new(Retcode::NotSignedIn, "this session has been signed out"),
                 GuidRejection::NotSignedIn => not_signed_in(),
             }
         })
     }
 
-    /// The caller of an interface whose `{agentid}` may be another agent's:
+    /// The caller of a sign-out whose `{agentid}` may be another agent's:
     /// the agent itself, or an inspector whose Guid this is. An agent's
     /// Guid is never accepted for a different agent id.
     pub async fn authenticate_operator(&self, path_agent: WorkNo, guid: &str) -> Result<Caller, Failure> {
@@ -309,11 +338,11 @@ impl Gateway {
             *owner != path_agent && self.directory().get(*owner).is_some_and(|r| r.role == Role::Inspector)
         });
         if let Some(inspector) = owner {
-            if let Ok(caller) = self.authenticate(inspector, guid, false).await {
+            if let Ok(caller) = self.authenticate(inspector, guid, Purpose::Command).await {
                 return Ok(caller);
             }
         }
-        self.authenticate(path_agent, guid, false).await
+        self.authenticate(path_agent, guid, Purpose::SignOut).await
     }
 }
 
@@ -376,6 +405,7 @@ mod tests {
     use crate::domain::audit::{ActionRecord, AuditError, Record, Recording, RequestId, TrailStats};
     use crate::domain::directory::DEMO_DIRECTORY;
     use crate::domain::session::AuthMode;
+    use crate::domain::signin::SignInKind;
     use crate::store::MemoryStore;
 
     /// A trail that keeps each record's action and retcode, and can be
@@ -448,9 +478,29 @@ mod tests {
         let work_no = WorkNo::new(agent).unwrap();
         let body = serde_json::json!({"password": if agent >= 900 { "Super@123" } else { "Agent@123" },
             "phonenum": (7000 + agent).to_string()});
-        let request = SignInRequest::from_json(&body).unwrap();
-        let signed_in = gateway.sign_in(work_no, request, false, &origin()).await.unwrap();
-        gateway.authenticate(work_no, signed_in.guid.as_str(), false).await.unwrap()
+        let request = SignInRequest::from_json(&body, SignInKind::Login).unwrap();
+        let signed_in = gateway.sign_in(work_no, request, &origin()).await.unwrap();
+        gateway.authenticate(work_no, signed_in.guid.as_str(), Purpose::Command).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_in_progress_refuses_another_sign_in_and_a_sign_out_of_the_agent() {
+        let gateway = gateway(60_000, Arc::default());
+        let caller = sign_in(&gateway, 101).await;
+        let work_no = caller.work_no;
+        let body = serde_json::json!({"password": "Agent@123", "phonenum": "7101"});
+        // A forcelogin of the agent is in progress while the claim is held.
+        let claim = gateway.claim(work_no).unwrap();
+        let force = SignInRequest::from_json(&body, SignInKind::ForceLogin).unwrap();
+        let again = gateway.sign_in(work_no, force, &origin()).await;
+        assert_eq!(again.unwrap_err().code, Retcode::SignInInProgress);
+        let out = gateway.sign_out(&caller, &origin(), Action::Logout).await;
+        assert_eq!(out.unwrap_err().code, Retcode::RepeatedCall);
+        drop(claim);
+        // Nothing changed: the session is still live, and signs out now.
+        gateway.sign_out(&caller, &origin(), Action::Logout).await.unwrap();
+        let twice = gateway.sign_out(&caller, &origin(), Action::Logout).await;
+        assert_eq!(twice.unwrap_err().code, Retcode::AlreadySignedOut);
     }
 
     #[tokio::test]

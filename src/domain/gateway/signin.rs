@@ -1,13 +1,16 @@
 //! Sign-in (with its per-agent claim) and sign-out.
 
 use super::*;
+use crate::domain::signin::SignInKind;
 
 impl Gateway {
-    fn claim(&self, work_no: WorkNo) -> Result<Claim<'_>, Failure> {
+    /// Holds the agent's sign-in claim until dropped; an overlapping
+    /// sign-in of the same agent gets 100-021.
+    pub(super) fn claim(&self, work_no: WorkNo) -> Result<Claim<'_>, Failure> {
         if self.0.claims.lock().insert(work_no) {
             Ok(Claim(self, work_no))
         } else {
-            Err(Failure::new(Retcode::RepeatedCall, "a sign-in for this agent is still in progress"))
+            Err(Failure::of(Retcode::SignInInProgress))
         }
     }
 
@@ -19,32 +22,38 @@ impl Gateway {
             .map_err(|_| Failure::of(Retcode::Internal))
     }
 
-    /// Signs an agent in. With `force`, an existing session is displaced
-    /// (reason 264) instead of refused with 100-002. A work number locked
-    /// by repeated wrong passwords gets 110-016, even with the right one.
-    /// Every attempt that reaches the password check is audited: a wrong
-    /// password as the claimed work number's, the rest as the agent's.
-    pub async fn sign_in(
-        &self,
-        work_no: WorkNo,
-        request: SignInRequest,
-        force: bool,
-        origin: &Origin,
-    ) -> Result<SignedIn, Failure> {
-        let action = Action::SignIn { force };
+    /// Signs an agent in. `forcelogin` displaces an existing session
+    /// (reason 264) instead of refusing it with 100-002. A work number
+    /// locked by repeated wrong passwords gets 110-016, even with the right
+    /// one. `loginex` with an empty password needs a directory record that
+    /// allows it (`loginex_without_password`); otherwise the empty password
+    /// is checked, and refused, like any wrong one. Every attempt that
+    /// reaches the password check (or skips it by the directory's leave) is
+    /// audited: a wrong password as the claimed work number's, the rest as
+    /// the agent's.
+    pub async fn sign_in(&self, work_no: WorkNo, request: SignInRequest, origin: &Origin) -> Result<SignedIn, Failure> {
+        let action = Action::SignIn(request.kind);
         let _claim = self.claim(work_no)?;
         self.check_lock(work_no)?;
         // Before the password check: no hashing for a record that cannot be kept.
         self.refuse_unrecordable(action)?;
-        if !self.check_password(work_no, request.password.clone()).await? {
-            return Err(self.password_failed(work_no, action, origin).await);
+        let passwordless = request.kind == SignInKind::LoginEx
+            && request.password.is_empty()
+            && self.directory().get(work_no).is_some_and(|r| r.loginex_without_password);
+        if !passwordless {
+            if !self.check_password(work_no, request.password.clone()).await? {
+                return Err(self.password_failed(work_no, action, origin).await);
+            }
+            self.password_succeeded(work_no);
         }
-        self.password_succeeded(work_no);
         let record = self.directory().get(work_no).ok_or_else(|| Failure::of(Retcode::WrongPassword))?;
         let actor = Actor::Caller { work_no, role: record.role };
         let audit = self.audited(actor, work_no, action, Some(origin)).await?;
+        let force = request.kind == SignInKind::ForceLogin;
         let decided = match (&request.phone, record.role) {
-            (None, Role::Agent) => Err(Failure::new(Retcode::SignInParameter, "phonenum is required")),
+            (None, Role::Agent) if request.kind != SignInKind::LoginEx => {
+                Err(Failure::new(Retcode::SignInParameter, "phonenum is required"))
+            }
             (Some(phone), _) if !record.phones.contains(phone) => {
                 Err(Failure::new(Retcode::PhoneNotAllowed, "this phone number is not configured for the agent"))
             }
@@ -66,7 +75,7 @@ impl Gateway {
             vdn: record.vdn,
             media_type: request.media_type(),
         };
-        let retired = self.install(work_no, session, force).await?;
+        let retired = self.install(work_no, session, request.kind == SignInKind::ForceLogin).await?;
         self.0.store.index_guid(signed_in.guid.as_str(), work_no);
         drop(audit);
         if retired.session.is_some() {
@@ -114,6 +123,8 @@ impl Gateway {
                 release_phone: request.release_phone.unwrap_or(true),
                 agent_type: request.agent_type,
                 listen_status: request.listen_status,
+                talk_right: true,
+                custom_state: 0,
             },
             skills,
             last_heartbeat: now,
@@ -134,14 +145,31 @@ impl Gateway {
 
     /// The caller signs its own session out: `logout`, `forceLogout` or
     /// `forceLogoutWithReason`, which queue `AgentOther_ShutdownService`.
+    /// While a sign-in of the same agent is in progress (a `forcelogin`
+    /// that will displace this session) the sign-out is a call repeated too
+    /// early: 000-007, and nothing changes (reference §1.5). A session that
+    /// is no longer live (another sign-out got there first, since the
+    /// caller was authenticated) gets 100-008.
     pub async fn sign_out(&self, caller: &Caller, origin: &Origin, action: Action) -> Result<(), Failure> {
         let reason = action.reason().map_or(SignOutReason::NORMAL.code(), |(_, code)| code);
         let ending = Ending { reason, initiator: "self".into() };
         let audit = self.audited(caller.actor(), caller.work_no, action, Some(origin)).await?;
-        let decided = match self.check_reason(action) {
-            Ok(()) => self.live_session(caller.work_no, Some(caller.session)).await,
-            Err(refusal) => Err(refusal),
-        };
+        let decided =
+            if self.0.claims.lock().contains(&caller.work_no) {
+                Err(Failure::new(Retcode::RepeatedCall, "a sign-in of this agent is in progress; sign out after it"))
+            } else {
+                match self.check_reason(action) {
+                    Ok(()) => self.live_session(caller.work_no, Some(caller.session)).await.map_err(|refusal| {
+                        match refusal.code {
+                            Retcode::NotSignedIn => {
+                                Failure::new(Retcode::AlreadySignedOut, "this session has already been signed out")
+                            }
+                            _ => refusal,
+                        }
+                    }),
+                    Err(refusal) => Err(refusal),
+                }
+            };
         let session = audit.record(decided).await?;
         self.end_session(caller.work_no, session, &ending).await
     }

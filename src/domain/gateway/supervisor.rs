@@ -24,7 +24,7 @@ pub enum BulkAction {
     Busy,
 }
 
-/// One agent's outcome in a bulk action.
+/// One agent's outcome of an action on several agents (a bulk action, a note).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkResult {
@@ -36,13 +36,25 @@ pub struct BulkResult {
     pub message: String,
 }
 
-/// One agent as a supervisor sees it.
+/// One agent as a supervisor sees it: first the fields Huawei's sample
+/// clients read (`workno`, `name`, `status`, `ctiStatus`, `groupName`),
+/// then the gateway's own.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentInfo {
     /// Work number.
     pub workno: String,
     pub name: String,
+    /// CC-Gateway state code as text (reference §6.1): `"2"` signed out,
+    /// `"3"` busy, `"4"` idle, `"5"` wrap-up, `"8"` rest; the same value as `agentState`.
+    #[schema(example = "4")]
+    pub status: String,
+    /// CTI platform state code as text (reference §6.2): `"0"` not signed
+    /// in, `"1"` idle, `"6"` wrap-up, `"7"` busy, `"8"` rest.
+    #[schema(example = "1")]
+    pub cti_status: String,
+    /// Name of the agent's group (`[[groups]]` of the directory; `""` when undeclared).
+    pub group_name: String,
     pub group_id: u32,
     pub vdn_id: u32,
     /// CC-Gateway state (reference §6.1): 2 signed out, 3 busy, 4 idle, 5 wrap-up, 8 rest.
@@ -59,6 +71,19 @@ pub struct AgentInfo {
     pub phone_number: Option<String>,
     /// Skill queues signed in to (configured ones when signed out).
     pub skills: Vec<u32>,
+    /// May take inbound calls (`settalkright`); false when signed out.
+    pub talk_right: bool,
+}
+
+/// The CTI platform state code (reference §6.2) of a CC-Gateway one (§6.1).
+pub(super) fn cti_status(agent_state: u8) -> u8 {
+    match agent_state {
+        3 => 7,
+        4 => 1,
+        5 => 6,
+        8 => 8,
+        _ => 0,
+    }
 }
 
 /// Agent counts of one skill queue.
@@ -81,7 +106,7 @@ fn initiator(inspector: &Caller) -> String {
 impl Gateway {
     /// May `inspector` act on `target`? Inspector role (else `no_right`),
     /// not itself (000-005), a known agent (else `missing`), in scope and VDN.
-    fn check_scope(
+    pub(super) fn check_scope(
         &self,
         inspector: &Caller,
         target: WorkNo,
@@ -269,17 +294,13 @@ impl Gateway {
         self.agent_info(target).await
     }
 
-    /// Every agent in the inspector's scope (signed in to `skill`, if given).
-    pub async fn agents_in_scope(&self, inspector: &Caller, skill: Option<u32>) -> Result<Vec<AgentInfo>, Failure> {
+    /// Every agent in the inspector's scope, signed in or not.
+    pub async fn agents_in_scope(&self, inspector: &Caller) -> Result<Vec<AgentInfo>, Failure> {
         self.require_inspector(inspector, Retcode::NoQueryRight)?;
         let mut agents = Vec::new();
         for (work_no, _) in self.directory().agents() {
-            if work_no == inspector.work_no || !self.directory().covers(inspector.work_no, work_no) {
-                continue;
-            }
-            let info = self.agent_info(work_no).await?;
-            if skill.is_none_or(|s| info.agent_state != 2 && info.skills.contains(&s)) {
-                agents.push(info);
+            if work_no != inspector.work_no && self.directory().covers(inspector.work_no, work_no) {
+                agents.push(self.agent_info(work_no).await?);
             }
         }
         Ok(agents)
@@ -287,7 +308,7 @@ impl Gateway {
 
     /// Counters per skill queue over the agents in the inspector's scope.
     pub async fn skill_stats(&self, inspector: &Caller) -> Result<Vec<SkillStats>, Failure> {
-        let agents = self.agents_in_scope(inspector, None).await?;
+        let agents = self.agents_in_scope(inspector).await?;
         let mut stats: std::collections::BTreeMap<u32, SkillStats> = std::collections::BTreeMap::new();
         for (work_no, record) in self.directory().agents() {
             if self.directory().covers(inspector.work_no, work_no) && work_no != inspector.work_no {
@@ -318,19 +339,23 @@ impl Gateway {
         Ok(stats.into_values().collect())
     }
 
-    async fn agent_info(&self, target: WorkNo) -> Result<AgentInfo, Failure> {
+    pub(super) async fn agent_info(&self, target: WorkNo) -> Result<AgentInfo, Failure> {
         let record = self.directory().get(target).ok_or_else(|| Failure::of(Retcode::NoAgentInfo))?;
         let live = self
             .with_slot(target, |slot| {
-                slot.live
-                    .as_ref()
-                    .map(|s| (s.state, s.state_since, s.login_time, s.options.phone.clone(), s.skills.clone()))
+                slot.live.as_ref().map(|s| {
+                    let talk_right = s.options.talk_right;
+                    (s.state, s.state_since, s.login_time, s.options.phone.clone(), s.skills.clone(), talk_right)
+                })
             })
             .await?;
         let catalog = self.directory().catalog();
         let mut info = AgentInfo {
             workno: target.to_string(),
             name: record.name.clone(),
+            status: "2".into(),
+            cti_status: "0".into(),
+            group_name: self.directory().group_name(record.group).to_owned(),
             group_id: record.group,
             vdn_id: record.vdn,
             agent_state: 2,
@@ -340,14 +365,18 @@ impl Gateway {
             login_time: None,
             phone_number: None,
             skills: record.skills.clone(),
+            talk_right: false,
         };
-        if let Some((state, since, login, phone, skills)) = live {
+        if let Some((state, since, login, phone, skills, talk_right)) = live {
             let reason = match state {
                 AgentState::Busy { reason } => Some((Category::Busy, reason.code())),
                 AgentState::Rest { cause, .. } => Some((Category::Rest, u16::from(cause.code()))),
                 _ => None,
             };
             info.agent_state = state.code();
+            info.status = state.code().to_string();
+            info.cti_status = cti_status(state.code()).to_string();
+            info.talk_right = talk_right;
             info.reason = reason.map(|(_, code)| code);
             info.reason_name = reason.and_then(|(c, code)| catalog.name(c, code).map(str::to_owned));
             (info.state_since, info.login_time, info.phone_number, info.skills) =
@@ -396,7 +425,7 @@ impl Gateway {
         for inspector in directory.inspectors().filter(|&i| i != target && directory.covers(i, target)) {
             let content = content.get_or_insert_with(|| {
                 let subtype = if signed_in { "QC_AgentState_Login" } else { "QC_AgentState_Logout" };
-                Content::fields([
+                Content::keyed([
                     ("subtype", subtype.to_owned()),
                     ("monitoredagent", target.to_string()),
                     ("agentname", record.name.clone()),

@@ -11,8 +11,9 @@ use bytes::{BufMut, BytesMut};
 use crate::{
     body::BodySize,
     header::{
-        map::Value, HeaderMap, HeaderName, CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING,
-        UPGRADE,
+        // PATCH (agentgateway): WireSpelling.
+        map::Value, HeaderMap, HeaderName, WireSpelling, CONNECTION, CONTENT_LENGTH, DATE,
+        TRANSFER_ENCODING, UPGRADE,
     },
     helpers, ConnectionType, RequestHeadType, Response, ServiceConfig, StatusCode, Version,
 };
@@ -53,6 +54,11 @@ pub(crate) trait MessageType: Sized {
         false
     }
 
+    /// PATCH (agentgateway): exact spellings of some header names.
+    fn wire_spelling(&self) -> Option<WireSpelling> {
+        None
+    }
+
     fn chunked(&self) -> bool;
 
     fn encode_status(&mut self, dst: &mut BytesMut) -> io::Result<()>;
@@ -68,6 +74,8 @@ pub(crate) trait MessageType: Sized {
         let chunked = self.chunked();
         let mut skip_len = length != BodySize::Stream;
         let camel_case = self.camel_case();
+        // PATCH (agentgateway): looked up once per message.
+        let spelling = self.wire_spelling();
 
         // Content length
         if let Some(status) = self.status() {
@@ -207,7 +215,11 @@ pub(crate) trait MessageType: Sized {
                 // SAFETY: on each write, it is enough to ensure that the advancement of
                 // the cursor matches the number of bytes written
                 unsafe {
-                    if camel_case {
+                    // PATCH (agentgateway): a listed spelling is the same name
+                    // up to ASCII case, so it has the same length as `k`.
+                    if let Some(exact) = spelling.and_then(|s| s.of(key.as_str())) {
+                        write_data(exact, buf, k_len);
+                    } else if camel_case {
                         // use Camel-Case headers
                         write_camel_case(k, buf, k_len);
                     } else {
@@ -290,6 +302,11 @@ impl MessageType for Response<()> {
         self.head()
             .flags
             .contains(crate::message::Flags::CAMEL_CASE)
+    }
+
+    // PATCH (agentgateway): a response asks for spellings in its extensions.
+    fn wire_spelling(&self) -> Option<WireSpelling> {
+        self.extensions().get::<WireSpelling>().copied()
     }
 
     fn encode_status(&mut self, dst: &mut BytesMut) -> io::Result<()> {

@@ -37,6 +37,7 @@ mod into_value;
 pub mod map;
 mod shared;
 mod utils;
+mod wire_spelling; // PATCH (agentgateway)
 
 pub use self::{
     as_name::AsHeaderName,
@@ -54,6 +55,7 @@ pub use self::{
         Quality, QualityItem,
     },
     utils::{fmt_comma_delimited, from_comma_delimited, from_one_raw_str, http_percent_encode},
+    wire_spelling::WireSpelling, // PATCH (agentgateway)
 };
 
 /// An interface for types that already represent a valid header.

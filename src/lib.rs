@@ -10,7 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod domain;
 pub mod logging;
-pub mod memory;
+pub mod malloc;
 pub mod retcode;
 pub mod security;
 pub mod settings;

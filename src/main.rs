@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         Err(message) => return fail(&message),
     };
     // Before any other thread starts: arenas are made per thread on first use.
-    agentgateway::memory::limit_malloc_arenas(settings.malloc_arena_max);
+    agentgateway::malloc::limit_malloc_arenas(settings.malloc_arena_max);
     if let Err(message) = logging::init(&settings.log) {
         return fail(&message);
     }

@@ -21,7 +21,7 @@ pub struct Layer {
     #[arg(long, env = "AGW_LISTEN", value_name = "ADDR:PORT")]
     pub listen: Option<SocketAddr>,
     /// Guid mode: static (Huawei AUTHMODE 1) or dynamic (AUTHMODE 2) [default: dynamic]
-    #[arg(long, env = "AGW_AUTH_MODE", value_enum)]
+    #[arg(long, env = "AGW_AUTH_MODE", value_name = "static|dynamic")]
     pub auth_mode: Option<AuthMode>,
     /// Dynamic mode: rotate the Guid after this many ms (GUIDINTERVAL) [default: 60000]
     #[arg(long, env = "AGW_GUID_INTERVAL_MS", value_name = "MS")]

@@ -5,6 +5,7 @@
 pub mod agentevent;
 pub mod agentgroup;
 pub mod auth;
+pub mod bodies;
 pub mod body;
 pub mod envelope;
 pub mod error;

@@ -357,7 +357,7 @@ mod tests {
     #[tokio::test]
     async fn the_chain_continues_across_restarts_and_verifies() {
         let path = temp("restart");
-        write(&path, &[Action::SignIn(crate::domain::signin::SignInKind::Login), Action::State(Command::SayFree)])
+        write(&path, &[Action::SignIn(crate::domain::requests::SignInKind::Login), Action::State(Command::SayFree)])
             .await;
         write(&path, &[Action::Logout]).await;
         assert_eq!(verify(&path, &[]).unwrap(), Finding::Intact { records: 3, head: true });

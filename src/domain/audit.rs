@@ -21,7 +21,7 @@ use super::directory::Role;
 use super::ids::WorkNo;
 use super::params::{BusyReason, SignOutReason};
 use super::reasons::Category;
-use super::signin::SignInKind;
+use super::requests::SignInKind;
 use super::state::{Command, Forced};
 use crate::retcode::Retcode;
 

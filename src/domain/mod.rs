@@ -7,11 +7,10 @@ pub mod directory;
 pub mod events;
 mod gateway;
 pub mod ids;
-pub mod messages;
 pub mod params;
 pub mod reasons;
+pub mod requests;
 pub mod session;
-pub mod signin;
 pub mod state;
 pub mod store;
 

@@ -5,11 +5,23 @@ use super::ids::{Guid, SessionId, WorkNo};
 use super::state::AgentState;
 
 /// Static (AUTHMODE 1) or dynamic (AUTHMODE 2) Guids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
     Static,
     Dynamic,
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<AuthMode, String> {
+        match text {
+            "static" => Ok(AuthMode::Static),
+            "dynamic" => Ok(AuthMode::Dynamic),
+            _ => Err(format!("expected static or dynamic, not {text:?}")),
+        }
+    }
 }
 
 /// Guid lifetimes (dynamic mode).

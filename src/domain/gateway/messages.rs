@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::clock::rfc3339;
-use crate::domain::messages::{BulletinRequest, BulletinTarget, NoteRequest};
+use crate::domain::requests::{BulletinRequest, BulletinTarget, NoteRequest};
 
 impl Gateway {
     /// Queues `AgentOther_Note` for every receiver that is signed in and in

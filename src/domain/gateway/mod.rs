@@ -31,8 +31,8 @@ use crate::domain::events::{names, Content, Event};
 use crate::domain::ids::{Guid, SessionId, WorkNo};
 use crate::domain::params::SignOutReason;
 use crate::domain::reasons::Category;
+use crate::domain::requests::SignInRequest;
 use crate::domain::session::{AgentSlot, GuidMatch, GuidPolicy, Session, SessionOptions};
-use crate::domain::signin::SignInRequest;
 use crate::domain::state::{apply, AgentState, Command, Refusal};
 use crate::domain::store::AgentStore;
 use crate::domain::Failure;
@@ -404,8 +404,8 @@ mod tests {
     use super::*;
     use crate::domain::audit::{ActionRecord, AuditError, Record, Recording, RequestId, TrailStats};
     use crate::domain::directory::DEMO_DIRECTORY;
+    use crate::domain::requests::SignInKind;
     use crate::domain::session::AuthMode;
-    use crate::domain::signin::SignInKind;
     use crate::store::MemoryStore;
 
     /// A trail that keeps each record's action and retcode, and can be
@@ -474,12 +474,28 @@ mod tests {
         Origin { request_id: RequestId::new(), ip: None }
     }
 
+    /// The demo directory's sign-in of `agent` through `kind`.
+    fn request(agent: u32, kind: SignInKind) -> SignInRequest {
+        let inspector = agent >= 900;
+        SignInRequest {
+            kind,
+            password: if inspector { "Super@123" } else { "Agent@123" }.into(),
+            phone: (!inspector).then(|| (7000 + agent).to_string()),
+            auto_answer: true,
+            auto_enter_idle: true,
+            release_phone: None,
+            agent_type: 4,
+            status: crate::domain::state::InitialState::Idle,
+            ip: "127.0.0.1".into(),
+            check_in_webm: true,
+            check_in_mailm: false,
+            listen_status: false,
+        }
+    }
+
     async fn sign_in(gateway: &Gateway, agent: u32) -> Caller {
         let work_no = WorkNo::new(agent).unwrap();
-        let body = serde_json::json!({"password": if agent >= 900 { "Super@123" } else { "Agent@123" },
-            "phonenum": (7000 + agent).to_string()});
-        let request = SignInRequest::from_json(&body, SignInKind::Login).unwrap();
-        let signed_in = gateway.sign_in(work_no, request, &origin()).await.unwrap();
+        let signed_in = gateway.sign_in(work_no, request(agent, SignInKind::Login), &origin()).await.unwrap();
         gateway.authenticate(work_no, signed_in.guid.as_str(), Purpose::Command).await.unwrap()
     }
 
@@ -488,11 +504,9 @@ mod tests {
         let gateway = gateway(60_000, Arc::default());
         let caller = sign_in(&gateway, 101).await;
         let work_no = caller.work_no;
-        let body = serde_json::json!({"password": "Agent@123", "phonenum": "7101"});
         // A forcelogin of the agent is in progress while the claim is held.
         let claim = gateway.claim(work_no).unwrap();
-        let force = SignInRequest::from_json(&body, SignInKind::ForceLogin).unwrap();
-        let again = gateway.sign_in(work_no, force, &origin()).await;
+        let again = gateway.sign_in(work_no, request(101, SignInKind::ForceLogin), &origin()).await;
         assert_eq!(again.unwrap_err().code, Retcode::SignInInProgress);
         let out = gateway.sign_out(&caller, &origin(), Action::Logout).await;
         assert_eq!(out.unwrap_err().code, Retcode::RepeatedCall);

@@ -1,7 +1,7 @@
 //! Sign-in (with its per-agent claim) and sign-out.
 
 use super::*;
-use crate::domain::signin::SignInKind;
+use crate::domain::requests::SignInKind;
 
 impl Gateway {
     /// Holds the agent's sign-in claim until dropped; an overlapping

@@ -167,17 +167,26 @@ impl Action {
         }
     }
 
+    /// The reason a sign-out (or the gateway's ending of a session)
+    /// carries; `None` for any other action.
+    pub fn sign_out_reason(self) -> Option<SignOutReason> {
+        match self {
+            Action::ForceLogoutWithReason(reason) | Action::BulkForceLogout(reason) => Some(reason),
+            Action::Logout | Action::ForceLogout => Some(SignOutReason::NORMAL),
+            Action::ForceLogOutAgent => Some(SignOutReason::BY_INSPECTOR),
+            Action::Displaced => Some(SignOutReason::DISPLACED),
+            Action::HeartbeatTimeout => Some(SignOutReason::HEARTBEAT_TIMEOUT),
+            _ => None,
+        }
+    }
+
     /// The reason the action carries, as the catalog files it.
     pub fn reason(self) -> Option<(Category, u16)> {
+        if let Some(reason) = self.sign_out_reason() {
+            return Some((Category::Signout.of(reason.code()), reason.code()));
+        }
         let busy = |reason: BusyReason| Some((Category::Busy, reason.code()));
         match self {
-            Action::ForceLogoutWithReason(reason) | Action::BulkForceLogout(reason) => {
-                Some((Category::Signout, reason.code()))
-            }
-            Action::Logout | Action::ForceLogout => Some((Category::System, SignOutReason::NORMAL.code())),
-            Action::ForceLogOutAgent => Some((Category::System, SignOutReason::BY_INSPECTOR.code())),
-            Action::Displaced => Some((Category::System, SignOutReason::DISPLACED.code())),
-            Action::HeartbeatTimeout => Some((Category::System, SignOutReason::HEARTBEAT_TIMEOUT.code())),
             Action::State(Command::SayBusy { reason, .. }) => busy(reason),
             Action::Forced(Forced::Busy) | Action::BulkForceBusy => busy(BusyReason::BY_INSPECTOR),
             Action::State(Command::Rest { cause, .. }) | Action::Forced(Forced::Rest { cause, .. }) => {

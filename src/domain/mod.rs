@@ -17,9 +17,9 @@ pub mod store;
 use std::borrow::Cow;
 
 pub use gateway::{
-    agent_list, AgentInfo, BulkAction, BulkResult, Caller, Ending, Gateway, GatewayConfig, GroupAgentInfo, GroupInfo,
-    Heartbeat, LockoutPolicy, PollAnswer, Purpose, Selector, SignedIn, SkillAgents, SkillQueryFilter, SkillStats,
-    StatusView,
+    agent_list, AgentInfo, BulkAction, BulkResult, Caller, Gateway, GatewayConfig, GroupAgentInfo, GroupInfo,
+    Heartbeat, Initiator, LockoutPolicy, NewSession, PollAnswer, Purpose, Selector, SignOutCause, SkillAgents,
+    SkillQueryFilter, SkillStats, StatusView,
 };
 
 use crate::retcode::Retcode;

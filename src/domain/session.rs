@@ -120,7 +120,7 @@ pub struct SessionOptions {
 /// Why and how a session ended.
 #[derive(Debug, Clone)]
 pub struct Ending {
-    pub reason: u16,
+    pub reason: crate::domain::params::SignOutReason,
     pub at: u64,
     /// Freed after this time even if the final events were never fetched.
     pub linger_until: u64,
@@ -169,7 +169,7 @@ impl Session {
     }
 
     /// Ends the session: the Guids stop working everywhere but the final poll.
-    pub fn end(&mut self, reason: u16, now: u64, linger_ms: u64) {
+    pub fn end(&mut self, reason: crate::domain::params::SignOutReason, now: u64, linger_ms: u64) {
         self.guids.freeze();
         self.ended = Some(Ending { reason, at: now, linger_until: now + linger_ms, delivered: false });
     }

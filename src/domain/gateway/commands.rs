@@ -1,6 +1,24 @@
 //! State commands, skills, status and heartbeat.
+use super::guids::rotation;
+use super::Caller;
+use super::Gateway;
+use super::Heartbeat;
+use super::StatusView;
+use crate::domain::audit::Action;
+use crate::domain::audit::Origin;
+use crate::domain::directory::Skill;
+use crate::domain::events::names;
+use crate::domain::events::Content;
+use crate::domain::ids::WorkNo;
+use crate::domain::session::Session;
+use crate::domain::state::apply;
+use crate::domain::state::AgentState;
+use crate::domain::state::Command;
+use crate::domain::state::Refusal;
+use crate::domain::Failure;
+use crate::retcode::Retcode;
+use std::time::Duration;
 
-use super::*;
 use crate::domain::params::{is_service_token, CustomState};
 
 impl Gateway {

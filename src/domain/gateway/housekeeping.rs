@@ -1,6 +1,16 @@
 //! Heartbeat timeouts, freeing ended sessions, and forgetting old lockouts.
-
-use super::*;
+use super::Gateway;
+use super::Initiator;
+use super::SignOutCause;
+use crate::clock::now_ms;
+use crate::domain::audit::Action;
+use crate::domain::audit::Actor;
+use crate::domain::ids::SessionId;
+use crate::domain::ids::WorkNo;
+use crate::domain::params::SignOutReason;
+use crate::domain::Failure;
+use crate::retcode::Retcode;
+use crate::telemetry::Snapshot;
 
 impl Gateway {
     /// Begins shutting down: waiting polls answer now, and new polls answer
@@ -91,7 +101,10 @@ impl Gateway {
     /// unless it spoke up (or ended) since the sweep saw it.
     async fn time_out(&self, work_no: WorkNo, session: SessionId) -> Result<bool, Failure> {
         let timeout = self.config().heartbeat_timeout_ms;
-        let ending = Ending::system(SignOutReason::HEARTBEAT_TIMEOUT, "heartbeat-timeout");
+        let cause = SignOutCause {
+            reason: SignOutReason::HEARTBEAT_TIMEOUT,
+            initiator: Initiator::System("heartbeat-timeout"),
+        };
         let audit = self.audited(Actor::System, work_no, Action::HeartbeatTimeout, None).await?;
         let now = now_ms();
         let still_silent =
@@ -100,7 +113,7 @@ impl Gateway {
             return Ok(false);
         }
         audit.record(Ok(())).await?;
-        self.end_session(work_no, session, &ending).await?;
+        self.end_session(work_no, session, &cause).await?;
         Ok(true)
     }
 }

@@ -1,8 +1,14 @@
 //! Sign-in lockout: consecutive wrong passwords for one work number lock it
 //! for a while, longer on each repeat. Unknown work numbers are counted and
 //! locked the same way, so no answer tells whether a work number exists.
-
-use super::*;
+use super::Gateway;
+use crate::clock::now_ms;
+use crate::domain::audit::Action;
+use crate::domain::audit::Actor;
+use crate::domain::audit::Origin;
+use crate::domain::ids::WorkNo;
+use crate::domain::Failure;
+use crate::retcode::Retcode;
 
 /// How many wrong passwords lock a work number, and for how long.
 #[derive(Debug, Clone, Copy)]

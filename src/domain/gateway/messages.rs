@@ -1,7 +1,18 @@
 //! Notes (`sendnoteletex`) and bulletins (`notifybulletin`) between agents
 //! of one VDN, delivered as events.
+use super::BulkResult;
+use super::Caller;
+use super::Gateway;
+use crate::clock::now_ms;
+use crate::domain::audit::Action;
+use crate::domain::audit::Origin;
+use crate::domain::events::names;
+use crate::domain::events::Content;
+use crate::domain::ids::WorkNo;
+use crate::domain::session::Session;
+use crate::domain::Failure;
+use crate::retcode::Retcode;
 
-use super::*;
 use crate::clock::rfc3339;
 use crate::domain::requests::{BulletinRequest, BulletinTarget, NoteRequest};
 

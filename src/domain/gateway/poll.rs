@@ -1,6 +1,14 @@
 //! The long poll.
-
-use super::*;
+use super::guids::rotation;
+use super::guids::GuidChange;
+use super::not_signed_in;
+use super::Caller;
+use super::Gateway;
+use super::PollAnswer;
+use crate::clock::now_ms;
+use crate::domain::Failure;
+use crate::retcode::Retcode;
+use std::time::Duration;
 
 impl Gateway {
     /// Long poll: the oldest queued event at once, or the first to arrive

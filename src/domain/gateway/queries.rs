@@ -2,6 +2,14 @@
 //! status queries: the skill-queue lists (`agentbyskill`,
 //! `allonlineagents`), open to any signed-in agent with the talk right, and
 //! the group, VDN and name lookups, for inspectors within their scope.
+use super::AgentInfo;
+use super::Caller;
+use super::Gateway;
+use crate::domain::directory::Role;
+use crate::domain::directory::Skill;
+use crate::domain::ids::WorkNo;
+use crate::domain::Failure;
+use crate::retcode::Retcode;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,7 +18,6 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::supervisor::cti_status;
-use super::*;
 use crate::domain::ids::parse_decimal;
 
 /// Most agents one `agentbyskill` may be limited to (`agentLimit`).

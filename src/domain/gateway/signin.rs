@@ -1,6 +1,29 @@
 //! Sign-in (with its per-agent claim) and sign-out.
+use super::end_live;
+use super::not_signed_in;
+use super::Caller;
+use super::Claim;
+use super::Gateway;
+use super::Initiator;
+use super::NewSession;
+use super::Retired;
+use super::SignOutCause;
+use crate::clock::now_ms;
+use crate::domain::audit::Action;
+use crate::domain::audit::Actor;
+use crate::domain::audit::Origin;
+use crate::domain::directory::Role;
+use crate::domain::ids::SessionId;
+use crate::domain::ids::WorkNo;
+use crate::domain::params::SignOutReason;
+use crate::domain::reasons::Category;
+use crate::domain::requests::SignInRequest;
+use crate::domain::session::Session;
+use crate::domain::session::SessionOptions;
+use crate::domain::Failure;
+use crate::retcode::Retcode;
+use std::sync::atomic::Ordering;
 
-use super::*;
 use crate::domain::requests::SignInKind;
 
 impl Gateway {
@@ -31,7 +54,12 @@ impl Gateway {
     /// reaches the password check (or skips it by the directory's leave) is
     /// audited: a wrong password as the claimed work number's, the rest as
     /// the agent's.
-    pub async fn sign_in(&self, work_no: WorkNo, request: SignInRequest, origin: &Origin) -> Result<SignedIn, Failure> {
+    pub async fn sign_in(
+        &self,
+        work_no: WorkNo,
+        request: SignInRequest,
+        origin: &Origin,
+    ) -> Result<NewSession, Failure> {
         let action = Action::SignIn(request.kind);
         let _claim = self.claim(work_no)?;
         self.check_lock(work_no)?;
@@ -68,7 +96,7 @@ impl Gateway {
         audit.record_with(first, decided).await?;
         let id = SessionId(self.0.next_session.fetch_add(1, Ordering::Relaxed));
         let session = self.new_session(id, work_no, &request, record.skills.clone());
-        let signed_in = SignedIn {
+        let signed_in = NewSession {
             guid: session.guids.current().clone(),
             session: id,
             login_time: session.login_time,
@@ -90,15 +118,15 @@ impl Gateway {
     /// Makes `session` the live one, displacing a live session if `force`.
     async fn install(&self, work_no: WorkNo, session: Session, force: bool) -> Result<Retired, Failure> {
         let linger = self.config().heartbeat_timeout_ms;
-        let ending = Ending::system(SignOutReason::DISPLACED, "forcelogin");
-        let name = self.directory().catalog().name_or_empty(Category::System, ending.reason);
+        let cause = SignOutCause { reason: SignOutReason::DISPLACED, initiator: Initiator::System("forcelogin") };
+        let name = self.directory().catalog().name_or_empty(Category::System, cause.reason.code());
         self.with_slot(work_no, |slot| {
             let mut retired = Retired::default();
             if slot.live.is_some() {
                 if !force {
                     return Err(Failure::new(Retcode::AlreadySignedIn, "agent already signed in; use forcelogin"));
                 }
-                retired = end_live(slot, &ending, name.clone(), now_ms(), linger);
+                retired = end_live(slot, &cause, name.clone(), now_ms(), linger);
             }
             slot.live = Some(Box::new(session.clone()));
             Ok(retired)
@@ -151,8 +179,8 @@ impl Gateway {
     /// is no longer live (another sign-out got there first, since the
     /// caller was authenticated) gets 100-008.
     pub async fn sign_out(&self, caller: &Caller, origin: &Origin, action: Action) -> Result<(), Failure> {
-        let reason = action.reason().map_or(SignOutReason::NORMAL.code(), |(_, code)| code);
-        let ending = Ending { reason, initiator: "self".into() };
+        let reason = action.sign_out_reason().unwrap_or(SignOutReason::NORMAL);
+        let cause = SignOutCause { reason, initiator: Initiator::Own };
         let audit = self.audited(caller.actor(), caller.work_no, action, Some(origin)).await?;
         let decided =
             if self.0.claims.lock().contains(&caller.work_no) {
@@ -171,7 +199,7 @@ impl Gateway {
                 }
             };
         let session = audit.record(decided).await?;
-        self.end_session(caller.work_no, session, &ending).await
+        self.end_session(caller.work_no, session, &cause).await
     }
 
     /// The live session of `work_no` (only if it is `session`, when given).
@@ -189,17 +217,17 @@ impl Gateway {
         &self,
         work_no: WorkNo,
         session: SessionId,
-        ending: &Ending,
+        cause: &SignOutCause,
     ) -> Result<(), Failure> {
         let linger = self.config().heartbeat_timeout_ms;
-        let name = self.directory().catalog().name_or_empty(Category::Signout, ending.reason);
+        let name = self.directory().catalog().name_or_empty(Category::Signout, cause.reason.code());
         let retired = self
             .with_slot(work_no, |slot| match slot.live.as_ref().map(|s| s.id) {
-                Some(id) if id == session => Ok(end_live(slot, ending, name.clone(), now_ms(), linger)),
+                Some(id) if id == session => Ok(end_live(slot, cause, name.clone(), now_ms(), linger)),
                 _ => Err(not_signed_in()),
             })
             .await??;
-        self.0.telemetry.signed_out(ending.reason);
+        self.0.telemetry.signed_out(cause.reason.code());
         self.clean_up(retired);
         self.notify_inspectors(work_no, false).await;
         Ok(())

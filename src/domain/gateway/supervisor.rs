@@ -1,11 +1,29 @@
 //! Inspectors acting on agents in their scope: forced sign-out and state
 //! changes, status queries, bulk actions, and sign-in/out notifications.
+use super::not_signed_in;
+use super::Caller;
+use super::Gateway;
+use super::Initiator;
+use super::SignOutCause;
+use crate::clock::now_ms;
+use crate::domain::audit::Action;
+use crate::domain::audit::Origin;
+use crate::domain::directory::Role;
+use crate::domain::events::names;
+use crate::domain::events::Content;
+use crate::domain::ids::SessionId;
+use crate::domain::ids::WorkNo;
+use crate::domain::params::SignOutReason;
+use crate::domain::reasons::Category;
+use crate::domain::session::GuidMatch;
+use crate::domain::state::AgentState;
+use crate::domain::Failure;
+use crate::retcode::Retcode;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::audited::Audited;
-use super::*;
 use crate::domain::audit::Record;
 use crate::domain::params::BusyReason;
 use crate::domain::state::Forced;
@@ -99,10 +117,6 @@ pub struct SkillStats {
     pub wrap_up: u32,
 }
 
-fn initiator(inspector: &Caller) -> String {
-    format!("inspector:{}", inspector.work_no)
-}
-
 impl Gateway {
     /// May `inspector` act on `target`? Inspector role (else `no_right`),
     /// not itself (000-005), a known agent (else `missing`), in scope and VDN.
@@ -149,9 +163,10 @@ impl Gateway {
         target: WorkNo,
         action: Action,
     ) -> Result<(), Failure> {
-        let reason = action.reason().map_or(SignOutReason::BY_INSPECTOR.code(), |(_, code)| code);
+        let reason = action.sign_out_reason().unwrap_or(SignOutReason::BY_INSPECTOR);
         let (_audit, session) = self.begin_inspection(inspector, origin, target, action).await?;
-        self.end_session(target, session, &Ending { reason, initiator: initiator(inspector) }).await
+        let initiator = Initiator::Inspector(inspector.work_no);
+        self.end_session(target, session, &SignOutCause { reason, initiator }).await
     }
 
     /// An inspector forces `target` busy (reason 3), idle, or to rest:
@@ -167,7 +182,7 @@ impl Gateway {
     ) -> Result<(), Failure> {
         let (audit, session) = self.begin_inspection(inspector, origin, target, action).await?;
         let catalog = self.directory().catalog();
-        let who = initiator(inspector);
+        let who = Initiator::Inspector(inspector.work_no).to_string();
         let (next, kind, content) = match forced {
             Forced::Busy => {
                 let code = BusyReason::BY_INSPECTOR.code();

@@ -16,6 +16,7 @@ pub mod security;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod tls;
 
 use std::net::TcpListener;
@@ -25,13 +26,11 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 
-use api::body::BodyLimits;
 use api::{AppData, HeaderLimit, StatusPolicy};
-use audit::{AuditLog, AuditOptions};
+use audit::AuditLog;
 use domain::audit::AuditTrail;
 use domain::directory::{Directory, DEMO_DIRECTORY};
-use domain::session::GuidPolicy;
-use domain::{Gateway, GatewayConfig, LockoutPolicy};
+use domain::Gateway;
 use settings::{MetricsListen, Settings};
 use store::MemoryStore;
 use telemetry::Telemetry;
@@ -74,46 +73,35 @@ impl Application {
     pub fn build(settings: Settings, listener: TcpListener) -> Result<Application, String> {
         settings.validate()?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
-        let tls = tls::server_config(&settings.tls_cert, &settings.tls_key, address, settings.allow_dev_cert)?;
+        let server = &settings.server;
+        let tls = tls::server_config(&server.tls_cert, &server.tls_key, address, server.allow_dev_cert)?;
         let directory = load_directory(&settings)?;
         // Bind before starting anything, so a taken port leaves nothing running.
-        let metrics_listener = match settings.metrics_listen {
+        let metrics_listener = match server.metrics_listen {
             MetricsListen::Off => None,
             MetricsListen::At(at) => Some(TcpListener::bind(at).map_err(|e| format!("metrics-listen {at}: {e}"))?),
         };
-        if settings.audit_window != Settings::default().audit_window {
+        if settings.audit.window_given {
             log::warn!("--audit-window is no longer used: the audit query finds records by time in the whole trail");
         }
-        let audit = Arc::new(AuditLog::open(
-            &settings.audit_file,
-            AuditOptions {
-                sync: settings.audit_sync,
-                sync_every: Duration::from_millis(settings.audit_sync_ms),
-                gather: Duration::from_millis(settings.audit_gather_ms),
-                retry_every: Duration::from_millis(settings.audit_retry_ms),
-                broken_tail: settings.audit_broken_tail,
-            },
-        )?);
+        let audit = Arc::new(AuditLog::open(&settings.audit.file, settings.audit.options)?);
         let store = Arc::new(MemoryStore::default());
         let trail: Arc<dyn AuditTrail> = audit.clone();
-        let gateway = Gateway::new(gateway_config(&settings), directory, store, trail, Telemetry::new());
+        let gateway = Gateway::new(settings.gateway.clone(), directory, store, trail, Telemetry::new());
         let data = AppData::new(
             gateway.clone(),
-            BodyLimits {
-                max_bytes: settings.max_body_bytes,
-                deadline: Duration::from_millis(settings.body_timeout_ms),
-            },
-            HeaderLimit(settings.max_header_bytes),
-            StatusPolicy { rest: settings.rest_statuses },
+            server.body,
+            HeaderLimit(server.max_header_bytes),
+            StatusPolicy { rest: server.rest_statuses },
         );
         // actix counts the shutdown grace in whole seconds.
-        let shutdown_secs = settings.shutdown_timeout_ms.div_ceil(1000);
+        let shutdown_secs = server.shutdown_timeout_ms.div_ceil(1000);
         let metrics_data = data.clone();
         let server = HttpServer::new(move || api::app(data.clone()))
-            .workers(settings.workers)
-            .client_request_timeout(Duration::from_millis(settings.head_timeout_ms))
-            .keep_alive(Duration::from_millis(settings.keep_alive_ms))
-            .max_connections(settings.max_connections)
+            .workers(server.workers)
+            .client_request_timeout(Duration::from_millis(server.head_timeout_ms))
+            .keep_alive(Duration::from_millis(server.keep_alive_ms))
+            .max_connections(server.max_connections)
             .disable_signals()
             .shutdown_timeout(shutdown_secs)
             .listen_rustls_0_23(listener, tls)
@@ -123,7 +111,7 @@ impl Application {
             Some(listener) => Some(metrics_server(listener, metrics_data, shutdown_secs)?),
             None => None,
         };
-        let sweep_every = Duration::from_millis((settings.heartbeat_timeout_ms / 10).clamp(5, 1000));
+        let sweep_every = Duration::from_millis((settings.gateway.heartbeat_timeout_ms / 10).clamp(5, 1000));
         Ok(Application {
             port: address.port(),
             metrics,
@@ -131,8 +119,8 @@ impl Application {
             gateway,
             audit,
             sweep_every,
-            anchor_every: Duration::from_millis(settings.audit_anchor_ms),
-            security_log_every: Duration::from_millis(settings.security_log_ms),
+            anchor_every: Duration::from_millis(settings.audit.anchor_ms),
+            security_log_every: Duration::from_millis(settings.server.security_log_ms),
         })
     }
 
@@ -224,33 +212,14 @@ fn metrics_server(listener: TcpListener, data: AppData, shutdown_secs: u64) -> R
     Ok((port, server))
 }
 
-fn gateway_config(settings: &Settings) -> GatewayConfig {
-    GatewayConfig {
-        guid: GuidPolicy {
-            mode: settings.auth_mode,
-            interval_ms: settings.guid_interval_ms,
-            timeout_ms: settings.guid_timeout_ms,
-            node: settings.node_id,
-        },
-        poll_wait_ms: settings.poll_wait_ms,
-        heartbeat_timeout_ms: settings.heartbeat_timeout_ms,
-        queue_capacity: settings.queue_capacity,
-        server_name: settings.server_name.clone(),
-        hash_concurrency: settings.hash_concurrency,
-        strict_reasons: settings.strict_reasons,
-        lockout: LockoutPolicy {
-            attempts: settings.lockout_attempts,
-            base_ms: settings.lockout_ms,
-            max_ms: settings.lockout_max_ms,
-        },
-    }
-}
-
 fn load_directory(settings: &Settings) -> Result<Directory, String> {
     match &settings.directory {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("directory {}: {e}", path.display()))?;
-            Directory::parse(&text).map_err(|e| format!("directory {}: {e}", path.display()))
+            Directory::parse(&text).map_err(|e| match e.at {
+                Some((line, column)) => format!("directory {}:{line}:{column}: {}", path.display(), e.message),
+                None => format!("directory {}: {}", path.display(), e.message),
+            })
         }
         None => Directory::parse(DEMO_DIRECTORY).map_err(|e| format!("embedded demo directory: {e}")),
     }

@@ -70,6 +70,15 @@ impl std::str::FromStr for BrokenTail {
     }
 }
 
+impl serde::Serialize for BrokenTail {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(match self {
+            BrokenTail::Refuse => "refuse",
+            BrokenTail::SetAside => "set-aside",
+        })
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for BrokenTail {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<BrokenTail, D::Error> {
         String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)

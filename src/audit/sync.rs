@@ -41,6 +41,23 @@ impl std::str::FromStr for SyncMode {
     }
 }
 
+impl SyncMode {
+    /// The name a setting spells it with.
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncMode::Batch => "batch",
+            SyncMode::Interval => "interval",
+            SyncMode::Off => "off",
+        }
+    }
+}
+
+impl serde::Serialize for SyncMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 impl<'de> Deserialize<'de> for SyncMode {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<SyncMode, D::Error> {
         #[derive(Deserialize)]

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use serde::Deserialize;
+use toml::Spanned;
 
 use super::ids::WorkNo;
 use super::reasons::{Catalog, NamedCode};
@@ -117,15 +118,32 @@ struct DirectoryFile {
     #[serde(default)]
     skills: Vec<Skill>,
     #[serde(default)]
-    groups: Vec<Group>,
+    groups: Vec<Spanned<Group>>,
     #[serde(default)]
-    agents: Vec<AgentRecord>,
+    agents: Vec<Spanned<AgentRecord>>,
     #[serde(default)]
     signout_reasons: Vec<NamedCode>,
     #[serde(default)]
     busy_reasons: Vec<NamedCode>,
     #[serde(default)]
     rest_causes: Vec<NamedCode>,
+}
+
+/// Why a directory file was refused, and where in it (line and column,
+/// from 1), when that can be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryError {
+    pub at: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl std::fmt::Display for DirectoryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.at {
+            Some((line, column)) => write!(f, "line {line}, column {column}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
 }
 
 /// The loaded directory.
@@ -142,39 +160,57 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Parses and checks a directory file.
-    pub fn parse(text: &str) -> Result<Directory, String> {
-        let file: DirectoryFile = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+    /// Parses and checks a directory file. A problem is located at the
+    /// line and column of the record (or value) it is about.
+    pub fn parse(text: &str) -> Result<Directory, DirectoryError> {
+        let at = |offset: usize, message: String| DirectoryError {
+            at: Some(crate::text::line_column(text, offset)),
+            message,
+        };
+        let file: DirectoryFile =
+            toml::from_str(text).map_err(|e| at(e.span().map_or(0, |s| s.start), e.message().to_owned()))?;
+        if file.agents.is_empty() {
+            return Err(DirectoryError { at: None, message: "the directory lists no agents ([[agents]])".into() });
+        }
         let skills: BTreeMap<u32, Skill> = file.skills.into_iter().map(|s| (s.id, s)).collect();
         let mut agents = HashMap::new();
-        for record in file.agents {
+        for spanned in file.agents {
+            let offset = spanned.span().start;
+            let record = spanned.into_inner();
+            let refuse = |message: String| at(offset, message);
             let work_no = WorkNo::new(record.work_no)
-                .ok_or_else(|| format!("agent {}: work_no must be 101-999999", record.work_no))?;
+                .ok_or_else(|| refuse(format!("agent {}: work_no must be 101-999999", record.work_no)))?;
             PasswordHash::new(&record.password_hash)
-                .map_err(|e| format!("agent {work_no}: password_hash is not a PHC string: {e}"))?;
+                .map_err(|e| refuse(format!("agent {work_no}: password_hash is not a PHC string: {e}")))?;
             if let Some(unknown) = record.skills.iter().find(|s| !skills.contains_key(s)) {
-                return Err(format!("agent {work_no}: skill {unknown} is not declared in [[skills]]"));
+                return Err(refuse(format!("agent {work_no}: skill {unknown} is not declared in [[skills]]")));
             }
             if (record.role == Role::Inspector) != record.scope.is_some() {
-                return Err(format!("agent {work_no}: inspectors need a scope, agents must not have one"));
+                return Err(refuse(format!("agent {work_no}: inspectors need a scope, agents must not have one")));
             }
             if agents.insert(work_no, record).is_some() {
-                return Err(format!("agent {work_no} is listed twice"));
+                return Err(refuse(format!("agent {work_no} is listed twice")));
             }
         }
         let mut groups = BTreeMap::new();
-        for group in file.groups {
+        for spanned in file.groups {
+            let offset = spanned.span().start;
+            let group = spanned.into_inner();
             if let Some(monitor) = group.monitor {
                 if WorkNo::new(monitor).is_none_or(|m| !agents.contains_key(&m)) {
-                    return Err(format!("group {}: monitor {monitor} is not an agent of the directory", group.id));
+                    let message = format!("group {}: monitor {monitor} is not an agent of the directory", group.id);
+                    return Err(at(offset, message));
                 }
             }
-            if let Some(twice) = groups.insert(group.id, group) {
-                return Err(format!("group {} is listed twice", twice.id));
+            let id = group.id;
+            if groups.insert(group.id, group).is_some() {
+                return Err(at(offset, format!("group {id} is listed twice")));
             }
         }
-        let catalog = Catalog::new(&file.signout_reasons, &file.busy_reasons, &file.rest_causes)?;
-        let decoy_hash = hash_password("decoy password that matches nothing")?;
+        let catalog = Catalog::new(&file.signout_reasons, &file.busy_reasons, &file.rest_causes)
+            .map_err(|message| DirectoryError { at: None, message })?;
+        let decoy_hash = hash_password("decoy password that matches nothing")
+            .map_err(|message| DirectoryError { at: None, message })?;
         let mut inspectors: Vec<WorkNo> =
             agents.iter().filter(|(_, r)| r.role == Role::Inspector).map(|(w, _)| *w).collect();
         inspectors.sort();
@@ -286,15 +322,32 @@ mod tests {
         let hash = hash_password("x").unwrap();
         let agent = format!("[[agents]]\nwork_no = 101\npassword_hash = \"{hash}\"\n");
         let err = Directory::parse(&format!("{agent}[[groups]]\nid = 1\nname = \"A\"\nmonitor = 555\n")).unwrap_err();
-        assert!(err.contains("monitor 555"), "{err}");
+        assert!(err.message.contains("monitor 555"), "{err}");
+        assert_eq!(err.at.map(|(line, _)| line), Some(4), "the group's [[groups]] line: {err}");
         let twice = format!("{agent}[[groups]]\nid = 1\nname = \"A\"\n[[groups]]\nid = 1\nname = \"B\"\n");
-        assert!(Directory::parse(&twice).unwrap_err().contains("group 1 is listed twice"));
+        assert!(Directory::parse(&twice).unwrap_err().to_string().contains("group 1 is listed twice"));
     }
 
     #[test]
     fn unknown_keys_are_refused_with_their_name() {
         let err = Directory::parse("[[agents]]\nwork_no = 101\npassword_hash = \"x\"\ncolour = 1\n").unwrap_err();
-        assert!(err.contains("colour"), "{err}");
+        assert!(err.message.contains("colour"), "{err}");
+        assert_eq!(err.at, Some((4, 1)), "{err}");
+    }
+
+    #[test]
+    fn problems_are_located_at_their_agent_and_an_empty_directory_is_refused() {
+        let hash = hash_password("x").unwrap();
+        let text = format!(
+            "[[skills]]\nid = 1\nname = \"Sales\"\n\n[[agents]]\nwork_no = 101\npassword_hash = \"{hash}\"\n\n\
+             [[agents]]\nwork_no = 102\npassword_hash = \"{hash}\"\nskills = [9]\n"
+        );
+        let err = Directory::parse(&text).unwrap_err();
+        assert_eq!(err.message, "agent 102: skill 9 is not declared in [[skills]]");
+        assert_eq!(err.at.map(|(line, _)| line), Some(9), "the agent's [[agents]] line: {err}");
+        let err = Directory::parse("[[agents]]\nwork_no = \"one\"\n").unwrap_err();
+        assert_eq!(err.at, Some((2, 11)), "{err}");
+        assert_eq!(Directory::parse("").unwrap_err().to_string(), "the directory lists no agents ([[agents]])");
     }
 
     #[test]

@@ -14,7 +14,7 @@ async fn an_empty_poll_answers_exactly_the_huawei_body_after_the_poll_wait() {
     let started = Instant::now();
     let answer = app.raw("GET", "agentevent/101", &[("Guid", &guid)], "").await;
     assert_eq!((answer.status, answer.body.as_str()), (200, r#"{"message":"","retcode":"0"}"#));
-    assert!(started.elapsed() >= Duration::from_millis(app.settings.poll_wait_ms), "answered before the wait");
+    assert!(started.elapsed() >= Duration::from_millis(app.settings.gateway.poll_wait_ms), "answered before the wait");
     // An event still comes with its additive fields.
     app.say_busy(101, &guid, "").await.expect("0");
     let event = app.raw("GET", "agentevent/101", &[("Guid", &guid)], "").await.json()["event"].clone();
@@ -48,7 +48,7 @@ async fn events_come_one_per_answer_oldest_first_with_increasing_seq() {
 
 #[tokio::test]
 async fn a_newer_poll_ends_the_older_one_empty() {
-    let app = spawn_app_with(|s| s.poll_wait_ms = 20_000).await;
+    let app = spawn_app_with(|s| s.gateway.poll_wait_ms = 20_000).await;
     let guid = app.sign_in(101).await;
     app.drain_n(101, &guid, 2).await;
     let started = Instant::now();
@@ -100,7 +100,7 @@ async fn without_ack_each_event_is_delivered_once() {
 
 #[tokio::test]
 async fn the_queue_bound_drops_the_oldest_and_says_so() {
-    let app = spawn_app_with(|s| s.queue_capacity = 3).await;
+    let app = spawn_app_with(|s| s.gateway.queue_capacity = 3).await;
     let guid = app.sign_in(101).await;
     for _ in 0..3 {
         app.say_busy(101, &guid, "?reason=201").await.expect("0");

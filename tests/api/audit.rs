@@ -74,8 +74,8 @@ async fn commands_are_recorded_with_actor_target_reason_and_outcome() {
 #[tokio::test]
 async fn system_sign_outs_and_displacements_are_recorded_too() {
     let app = spawn_app_with(|s| {
-        s.heartbeat_timeout_ms = 300;
-        s.poll_wait_ms = 100;
+        s.gateway.heartbeat_timeout_ms = 300;
+        s.gateway.poll_wait_ms = 100;
     })
     .await;
     app.sign_in(101).await;
@@ -97,12 +97,12 @@ async fn system_sign_outs_and_displacements_are_recorded_too() {
 
 #[tokio::test]
 async fn the_chain_survives_a_restart_and_tampering_is_reported() {
-    let first = spawn_app_with(|s| s.audit_sync = SyncMode::Batch).await;
+    let first = spawn_app_with(|s| s.audit.options.sync = SyncMode::Batch).await;
     let guid = first.sign_in(101).await;
     first.say_busy(101, &guid, "?reason=202").await.expect("0");
-    let path = first.settings.audit_file.clone();
+    let path = first.settings.audit.file.clone();
     first.stop().await;
-    let second = spawn_app_with(|s| s.audit_file = path.clone()).await;
+    let second = spawn_app_with(|s| s.audit.file = path.clone()).await;
     let guid = second.sign_in(102).await;
     second.logout(102, &guid).await.expect("0");
     let records = second.audit_records();
@@ -186,9 +186,9 @@ async fn big_trail(path: &Path, count: usize) {
 
 #[tokio::test]
 async fn a_burst_of_records_hides_no_older_one_from_the_query() {
-    let path = test_settings().audit_file;
+    let path = test_settings().audit.file;
     big_trail(&path, 30_000).await;
-    let app = spawn_app_with(|s| s.audit_file = path).await;
+    let app = spawn_app_with(|s| s.audit.file = path).await;
     let boss = app.sign_in_inspector(999, false).await;
     let found = app.audit_page(999, &boss, "?agent=101&action=logout").await;
     found.expect("0");
@@ -220,7 +220,7 @@ async fn forged_guids_write_no_record_and_are_counted_instead() {
 async fn a_command_whose_record_cannot_be_written_changes_nothing_while_sign_outs_go_ahead() {
     let app = spawn_app_with(|s| {
         with_metrics(s);
-        s.audit_retry_ms = 20;
+        s.audit.options.retry_every = std::time::Duration::from_millis(20);
     })
     .await;
     let guid = app.sign_in(101).await;
@@ -229,7 +229,7 @@ async fn a_command_whose_record_cannot_be_written_changes_nothing_while_sign_out
     let records = app.audit_records();
     // Replace the trail's directory by a file: the trail cannot be written
     // or restored there.
-    let dir = app.settings.audit_file.parent().unwrap().to_owned();
+    let dir = app.settings.audit.file.parent().unwrap().to_owned();
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::write(&dir, b"not a directory").unwrap();
     app.say_busy(101, &guid, "").await.expect("100-007");
@@ -259,7 +259,7 @@ async fn a_command_whose_record_cannot_be_written_changes_nothing_while_sign_out
     let kept = &after[records.len() + 1];
     assert!(kept["happenedMs"].as_u64().unwrap() <= kept["timeMs"].as_u64().unwrap());
     assert_eq!(kept["actor"]["workNo"], "999");
-    let (ok, report) = verify(&app.settings.audit_file, &[]);
+    let (ok, report) = verify(&app.settings.audit.file, &[]);
     assert!(ok, "{report}");
 }
 
@@ -267,12 +267,12 @@ async fn a_command_whose_record_cannot_be_written_changes_nothing_while_sign_out
 async fn a_trail_removed_while_in_use_is_put_back_with_the_next_record() {
     let app = spawn_app().await;
     let guid = app.sign_in(101).await;
-    std::fs::remove_file(&app.settings.audit_file).unwrap();
+    std::fs::remove_file(&app.settings.audit.file).unwrap();
     app.say_busy(101, &guid, "").await.expect("0");
     let records = app.audit_records();
     assert_eq!(actions(&records), ["login", "trailRestored", "sayBusy"]);
     assert!(records[1]["note"].as_str().unwrap().contains("removed while in use"));
-    let (ok, report) = verify(&app.settings.audit_file, &[]);
+    let (ok, report) = verify(&app.settings.audit.file, &[]);
     assert!(ok && report.contains("intact: 3 records"), "{report}");
 }
 
@@ -310,14 +310,14 @@ async fn a_full_disk_refuses_commands_without_a_torn_record_and_the_trail_resume
         state = app.state_of(101, &guid).await;
     }
     assert_eq!(app.state_of(101, &guid).await, state, "the refused command changed nothing");
-    let size = std::fs::metadata(&settings.audit_file).unwrap().len();
+    let size = std::fs::metadata(&settings.audit.file).unwrap().len();
     assert!(size <= LIMIT, "{size} bytes");
-    let (ok, report) = verify(&settings.audit_file, &[]);
+    let (ok, report) = verify(&settings.audit.file, &[]);
     assert!(ok && !report.contains("torn"), "the failed write was cut back off: {report}");
     // The sign-out goes ahead; its record waits in <trail>.pending.
     app.qc("forcelogout", 999, &boss, 101, "").await.expect("0");
     app.agent_status(101, &guid).await.expect("100-006");
-    let pending = std::fs::read_to_string(beside(&settings.audit_file, ".pending")).unwrap();
+    let pending = std::fs::read_to_string(beside(&settings.audit.file, ".pending")).unwrap();
     assert!(pending.contains("\"action\":\"forceLogOutAgent\""), "{pending}");
     // Room again: the next retry writes the kept record, commands are taken.
     let unlimited = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
@@ -330,8 +330,8 @@ async fn a_full_disk_refuses_commands_without_a_torn_record_and_the_trail_resume
     .await;
     let records = app.audit_records();
     assert_eq!(actions(&records[records.len() - 2..]), ["forceLogOutAgent", "sayBusy"]);
-    assert!(!beside(&settings.audit_file, ".pending").exists());
-    let (ok, report) = verify(&settings.audit_file, &[]);
+    assert!(!beside(&settings.audit.file, ".pending").exists());
+    let (ok, report) = verify(&settings.audit.file, &[]);
     assert!(ok, "{report}");
     gateway.stop();
 }
@@ -340,7 +340,7 @@ async fn a_full_disk_refuses_commands_without_a_torn_record_and_the_trail_resume
 async fn a_torn_last_record_is_reported_as_torn_and_cut_off_at_start_with_a_record_of_the_cut() {
     let first = spawn_app().await;
     first.sign_in(101).await;
-    let path = first.settings.audit_file.clone();
+    let path = first.settings.audit.file.clone();
     first.stop().await;
     // A write cut short by a crash: part of a record, no line end.
     let mut text = std::fs::read(&path).unwrap();
@@ -350,7 +350,7 @@ async fn a_torn_last_record_is_reported_as_torn_and_cut_off_at_start_with_a_reco
     let (ok, report) = verify(&path, &[]);
     assert!(ok, "a torn record is not tampering: {report}");
     assert!(report.contains(&format!("torn record ({} bytes", torn.len())), "{report}");
-    let second = spawn_app_with(|s| s.audit_file = path.clone()).await;
+    let second = spawn_app_with(|s| s.audit.file = path.clone()).await;
     let guid = second.sign_in(102).await;
     second.logout(102, &guid).await.expect("0");
     let records = second.audit_records();
@@ -365,19 +365,19 @@ async fn a_broken_end_stops_start_up_unless_the_trail_is_set_aside() {
     let first = spawn_app().await;
     let guid = first.sign_in(101).await;
     first.logout(101, &guid).await.expect("0");
-    let path = first.settings.audit_file.clone();
+    let path = first.settings.audit.file.clone();
     first.stop().await;
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("\"action\":\"logout\"", "\"action\":\"sayFree\"")).unwrap();
     let mut settings = test_settings();
-    settings.audit_file = path.clone();
+    settings.audit.file = path.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let refused = agentgateway::Application::build(settings.clone(), listener).err().unwrap();
     assert!(refused.contains("its end is broken: record 2 was edited"), "{refused}");
     assert!(refused.contains("--audit-broken-tail set-aside"), "{refused}");
     let app = spawn_app_with(|s| {
-        s.audit_file = path.clone();
-        s.audit_broken_tail = BrokenTail::SetAside;
+        s.audit.file = path.clone();
+        s.audit.options.broken_tail = BrokenTail::SetAside;
     })
     .await;
     let records = app.audit_records();
@@ -393,7 +393,7 @@ async fn a_broken_end_stops_start_up_unless_the_trail_is_set_aside() {
 #[tokio::test]
 async fn a_new_trail_verifies_intact_with_no_records() {
     let app = spawn_app().await;
-    let path = app.settings.audit_file.clone();
+    let path = app.settings.audit.file.clone();
     app.stop().await;
     let (ok, report) = verify(&path, &[]);
     assert!(ok && report.contains("intact: 0 records"), "{report}");
@@ -404,7 +404,7 @@ async fn a_second_gateway_on_one_trail_refuses_to_start_naming_the_file_and_the_
     let settings = test_settings();
     let first = Binary::start(command(&settings), settings.clone());
     let refused = refusal(command(&settings).args(["--metrics-listen", "off"]));
-    let file = settings.audit_file.display().to_string();
+    let file = settings.audit.file.display().to_string();
     assert!(
         refused.contains(&format!("audit trail {file} is in use by another gateway (pid {}", first.pid())),
         "{refused}"
@@ -431,19 +431,19 @@ async fn the_head_is_published_as_an_anchor_that_a_new_chain_cannot_match() {
     assert!(security.contains("(000-003: 1) from 1 address(es); most: 127.0.0.1 ×1"), "{security}");
     gateway.stop();
     let anchor = format!("2:{}", &last["hash"].as_str().unwrap()[..16]);
-    let (ok, report) = verify(&settings.audit_file, std::slice::from_ref(&anchor));
+    let (ok, report) = verify(&settings.audit.file, std::slice::from_ref(&anchor));
     assert!(ok, "{report}");
     // Someone deletes the trail and its head; a restart begins a new chain
     // that verifies on its own, but not against the anchor kept outside.
-    std::fs::remove_file(&settings.audit_file).unwrap();
-    std::fs::remove_file(beside(&settings.audit_file, ".head")).unwrap();
+    std::fs::remove_file(&settings.audit.file).unwrap();
+    std::fs::remove_file(beside(&settings.audit.file, ".head")).unwrap();
     let again = Binary::start(command(&settings), settings.clone());
     again.app.sign_in(102).await;
     again.app.sign_in(103).await;
     again.stop();
-    let (ok, report) = verify(&settings.audit_file, &[]);
+    let (ok, report) = verify(&settings.audit.file, &[]);
     assert!(ok && report.contains("intact: 2 records"), "{report}");
-    let (ok, report) = verify(&settings.audit_file, &[anchor]);
+    let (ok, report) = verify(&settings.audit.file, &[anchor]);
     assert!(!ok && report.contains("record 2 does not match its anchor"), "{report}");
 }
 
@@ -484,7 +484,7 @@ async fn the_new_commands_change_nothing_while_the_trail_cannot_be_written() {
     use reqwest::Method;
     let app = spawn_app().await;
     let guid = app.sign_in(101).await;
-    let dir = app.settings.audit_file.parent().unwrap().to_owned();
+    let dir = app.settings.audit.file.parent().unwrap().to_owned();
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::write(&dir, b"not a directory").unwrap();
     app.onlineagent(Method::POST, 101, &guid, "setcustomstate?customstate=42").await.expect("100-007");

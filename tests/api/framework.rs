@@ -105,7 +105,7 @@ async fn malformed_query_strings_get_000_002() {
 
 #[tokio::test]
 async fn a_body_that_does_not_arrive_in_time_gets_000_006_and_signs_nobody_in() {
-    let app = spawn_app_with(|s| s.body_timeout_ms = 300).await;
+    let app = spawn_app_with(|s| s.server.body.deadline = std::time::Duration::from_millis(300)).await;
     stalled_sign_in(&app).await.expect("000-006");
     app.sign_in(101).await;
 }
@@ -113,8 +113,8 @@ async fn a_body_that_does_not_arrive_in_time_gets_000_006_and_signs_nobody_in() 
 #[tokio::test]
 async fn rest_statuses_give_the_http_layer_refusals_their_rest_status() {
     let app = spawn_app_with(|s| {
-        s.rest_statuses = true;
-        s.body_timeout_ms = 300;
+        s.server.rest_statuses = true;
+        s.server.body.deadline = std::time::Duration::from_millis(300);
     })
     .await;
     let unknown = app.call(Method::GET, "onlineagent/101/fly", None, None).await;

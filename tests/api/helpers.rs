@@ -45,22 +45,21 @@ pub fn test_settings() -> Settings {
     static APPS: AtomicUsize = AtomicUsize::new(0);
     let certs = certs();
     let app = APPS.fetch_add(1, Ordering::Relaxed);
-    Settings {
-        tls_cert: certs.dir.join("server.crt"),
-        tls_key: certs.dir.join("server.key"),
-        workers: 1,
-        poll_wait_ms: 300,
-        hash_concurrency: 2,
-        audit_file: certs.dir.join(format!("audit-{app}")).join("audit.jsonl"),
-        audit_sync: agentgateway::settings::SyncMode::Off,
-        metrics_listen: MetricsListen::Off,
-        ..Settings::default()
-    }
+    let mut settings = Settings::default();
+    settings.server.tls_cert = certs.dir.join("server.crt");
+    settings.server.tls_key = certs.dir.join("server.key");
+    settings.server.workers = 1;
+    settings.server.metrics_listen = MetricsListen::Off;
+    settings.gateway.poll_wait_ms = 300;
+    settings.gateway.hash_concurrency = 2;
+    settings.audit.file = certs.dir.join(format!("audit-{app}")).join("audit.jsonl");
+    settings.audit.options.sync = agentgateway::settings::SyncMode::Off;
+    settings
 }
 
 /// The metrics listener on a free loopback port.
 pub fn with_metrics(settings: &mut Settings) {
-    settings.metrics_listen = MetricsListen::At("127.0.0.1:0".parse().unwrap());
+    settings.server.metrics_listen = MetricsListen::At("127.0.0.1:0".parse().unwrap());
 }
 
 /// A running gateway and a client that trusts its certificate.
@@ -373,7 +372,7 @@ impl TestApp {
 
     /// The audit file's records, oldest first.
     pub fn audit_records(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.settings.audit_file)
+        std::fs::read_to_string(&self.settings.audit.file)
             .unwrap_or_default()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())

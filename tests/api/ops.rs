@@ -134,7 +134,7 @@ async fn metrics_count_requests_states_sign_outs_and_refusals() {
 async fn a_waiting_poll_is_counted_until_it_answers() {
     let app = spawn_app_with(|s| {
         with_metrics(s);
-        s.poll_wait_ms = 20_000;
+        s.gateway.poll_wait_ms = 20_000;
     })
     .await;
     let guid = app.sign_in(101).await;
@@ -158,7 +158,7 @@ async fn a_waiting_poll_is_counted_until_it_answers() {
 async fn events_dropped_by_the_queue_bound_are_counted() {
     let app = spawn_app_with(|s| {
         with_metrics(s);
-        s.queue_capacity = 2;
+        s.gateway.queue_capacity = 2;
     })
     .await;
     // Sign-in queues two events; each command below one or two more.

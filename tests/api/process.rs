@@ -38,12 +38,12 @@ pub fn command(settings: &Settings) -> Command {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .args(["--listen", "127.0.0.1:0", "--workers", "2", "--audit-sync", "off", "--hash-concurrency", "2"])
         .arg("--tls-cert")
-        .arg(&settings.tls_cert)
+        .arg(&settings.server.tls_cert)
         .arg("--tls-key")
-        .arg(&settings.tls_key)
+        .arg(&settings.server.tls_key)
         .arg("--audit-file")
-        .arg(&settings.audit_file)
-        .args(["--poll-wait-ms", &settings.poll_wait_ms.to_string()])
+        .arg(&settings.audit.file)
+        .args(["--poll-wait-ms", &settings.gateway.poll_wait_ms.to_string()])
         .stderr(Stdio::piped());
     command
 }

@@ -295,7 +295,7 @@ async fn listening_inspectors_hear_sign_ins_and_outs_in_their_scope() {
 
 #[tokio::test]
 async fn reason_codes_are_listed_for_any_signed_in_caller_and_strict_mode_enforces_them() {
-    let app = crate::helpers::spawn_app_with(|s| s.strict_reasons = true).await;
+    let app = crate::helpers::spawn_app_with(|s| s.gateway.strict_reasons = true).await;
     let guid = app.sign_in(101).await;
     let catalog = app.reason_codes(101, &guid).await;
     catalog.expect("0");

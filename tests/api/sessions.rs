@@ -26,10 +26,10 @@ async fn a_missing_wrong_or_foreign_guid_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn static_guids_never_rotate() {
     let app = spawn_app_with(|s| {
-        s.auth_mode = AuthMode::Static;
-        s.guid_interval_ms = 1;
-        s.guid_timeout_ms = 2;
-        s.poll_wait_ms = 50;
+        s.gateway.guid.mode = AuthMode::Static;
+        s.gateway.guid.interval_ms = 1;
+        s.gateway.guid.timeout_ms = 2;
+        s.gateway.poll_wait_ms = 50;
     })
     .await;
     let guid = app.sign_in(101).await;
@@ -44,9 +44,9 @@ async fn static_guids_never_rotate() {
 #[tokio::test]
 async fn dynamic_guids_rotate_on_poll_and_the_previous_one_expires() {
     let app = spawn_app_with(|s| {
-        s.guid_interval_ms = 150;
-        s.guid_timeout_ms = 700;
-        s.poll_wait_ms = 200;
+        s.gateway.guid.interval_ms = 150;
+        s.gateway.guid.timeout_ms = 700;
+        s.gateway.poll_wait_ms = 200;
     })
     .await;
     let first = app.sign_in(101).await;
@@ -71,8 +71,8 @@ async fn dynamic_guids_rotate_on_poll_and_the_previous_one_expires() {
 #[tokio::test]
 async fn a_handshake_rotates_the_guid_too() {
     let app = spawn_app_with(|s| {
-        s.guid_interval_ms = 50;
-        s.guid_timeout_ms = 5_000;
+        s.gateway.guid.interval_ms = 50;
+        s.gateway.guid.timeout_ms = 5_000;
     })
     .await;
     let first = app.sign_in(101).await;
@@ -87,8 +87,8 @@ async fn a_handshake_rotates_the_guid_too() {
 #[tokio::test]
 async fn set_guid_is_spelled_exactly_on_every_answer_that_hands_one_out() {
     let app = spawn_app_with(|s| {
-        s.guid_interval_ms = 1;
-        s.guid_timeout_ms = 60_000;
+        s.gateway.guid.interval_ms = 1;
+        s.gateway.guid.timeout_ms = 60_000;
     })
     .await;
     let body = app.login_body(101).to_string();
@@ -133,8 +133,8 @@ async fn set_guid_is_spelled_exactly_on_every_answer_that_hands_one_out() {
 #[tokio::test]
 async fn the_old_heartbeat_keeps_the_session_alive_and_answers_its_login_time() {
     let app = spawn_app_with(|s| {
-        s.heartbeat_timeout_ms = 400;
-        s.poll_wait_ms = 100;
+        s.gateway.heartbeat_timeout_ms = 400;
+        s.gateway.poll_wait_ms = 100;
     })
     .await;
     let answer = app.login(101, &app.login_body(101)).await;

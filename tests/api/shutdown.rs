@@ -15,7 +15,7 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
 #[tokio::test]
 async fn sigterm_answers_waiting_polls_finishes_in_flight_requests_and_exits_0() {
     let mut settings = test_settings();
-    settings.poll_wait_ms = 60_000;
+    settings.gateway.poll_wait_ms = 60_000;
     let mut start = command(&settings);
     start.args(["--metrics-listen", "127.0.0.1:0"]);
     start.args(["--shutdown-timeout-ms", &SHUTDOWN_TIMEOUT.as_millis().to_string()]);

@@ -169,8 +169,8 @@ async fn concurrent_sign_ins_of_one_agent_leave_exactly_one_session() {
 #[tokio::test]
 async fn repeated_wrong_passwords_lock_the_work_number_even_for_the_right_one() {
     let app = crate::helpers::spawn_app_with(|s| {
-        s.lockout_attempts = 3;
-        s.lockout_ms = 600_000;
+        s.gateway.lockout.attempts = 3;
+        s.gateway.lockout.base_ms = 600_000;
     })
     .await;
     let wrong = json!({"password": "nope", "phonenum": "7101"});
@@ -191,9 +191,9 @@ async fn repeated_wrong_passwords_lock_the_work_number_even_for_the_right_one() 
 #[tokio::test]
 async fn a_right_password_resets_the_count_and_a_lock_ends() {
     let app = crate::helpers::spawn_app_with(|s| {
-        s.lockout_attempts = 2;
-        s.lockout_ms = 300;
-        s.lockout_max_ms = 300;
+        s.gateway.lockout.attempts = 2;
+        s.gateway.lockout.base_ms = 300;
+        s.gateway.lockout.max_ms = 300;
     })
     .await;
     let wrong = json!({"password": "nope", "phonenum": "7101"});
@@ -233,7 +233,7 @@ async fn loginex_signs_in_to_voice_only_with_an_optional_phone() {
 /// directory marks `loginex_without_password` (demo: 119 and 120).
 #[tokio::test]
 async fn loginex_without_a_password_signs_in_only_where_the_directory_allows_it() {
-    let app = crate::helpers::spawn_app_with(|s| s.lockout_attempts = 2).await;
+    let app = crate::helpers::spawn_app_with(|s| s.gateway.lockout.attempts = 2).await;
     // For 101 an empty or missing password is a wrong one, counted as such.
     app.login_ex(101, &json!({"password": ""})).await.expect("100-004");
     app.login_ex(101, &json!({})).await.expect("100-004");

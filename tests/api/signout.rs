@@ -47,7 +47,7 @@ async fn forced_sign_out_with_a_reason_works_from_every_state() {
 
 #[tokio::test]
 async fn a_waiting_poll_is_answered_by_the_sign_out_not_by_its_timer() {
-    let app = spawn_app_with(|s| s.poll_wait_ms = 20_000).await;
+    let app = spawn_app_with(|s| s.gateway.poll_wait_ms = 20_000).await;
     let guid = app.sign_in(101).await;
     app.drain_n(101, &guid, 2).await;
     let started = Instant::now();
@@ -83,8 +83,8 @@ async fn logout_and_forcelogout_queue_the_same_event_with_reason_258() {
 #[tokio::test]
 async fn signing_out_a_session_again_gets_100_008_and_a_guid_that_never_was_100_006_or_000_003() {
     let app = spawn_app_with(|s| {
-        s.heartbeat_timeout_ms = 1_000;
-        s.poll_wait_ms = 100;
+        s.gateway.heartbeat_timeout_ms = 1_000;
+        s.gateway.poll_wait_ms = 100;
     })
     .await;
     let old = app.sign_in(101).await;
@@ -110,8 +110,8 @@ async fn signing_out_a_session_again_gets_100_008_and_a_guid_that_never_was_100_
 #[tokio::test]
 async fn a_silent_agent_is_signed_out_with_reason_263() {
     let app = spawn_app_with(|s| {
-        s.heartbeat_timeout_ms = 400;
-        s.poll_wait_ms = 100;
+        s.gateway.heartbeat_timeout_ms = 400;
+        s.gateway.poll_wait_ms = 100;
     })
     .await;
     let guid = app.sign_in(101).await;
@@ -130,8 +130,8 @@ async fn a_silent_agent_is_signed_out_with_reason_263() {
 #[tokio::test]
 async fn an_agent_that_keeps_polling_stays_signed_in() {
     let app = spawn_app_with(|s| {
-        s.heartbeat_timeout_ms = 400;
-        s.poll_wait_ms = 100;
+        s.gateway.heartbeat_timeout_ms = 400;
+        s.gateway.poll_wait_ms = 100;
     })
     .await;
     let guid = app.sign_in(101).await;

@@ -161,7 +161,7 @@ async fn skills_are_listed_and_reset() {
 }
 
 async fn spawn_app_with_poll_wait(ms: u64) -> crate::helpers::TestApp {
-    crate::helpers::spawn_app_with(|s| s.poll_wait_ms = ms).await
+    crate::helpers::spawn_app_with(|s| s.gateway.poll_wait_ms = ms).await
 }
 
 impl crate::helpers::TestApp {

@@ -8,14 +8,13 @@ use utoipa_actix_web::scope;
 
 use super::auth::SignedIn;
 use super::body::JsonBody;
-use super::envelope::success;
+use super::envelope::{success, Envelope};
 use super::error::{ApiError, ApiResult};
 use super::params::{AgentPath, GuidHeader};
 use crate::domain::ids::{parse_decimal, WorkNo};
 use crate::domain::{
     agent_list, AgentInfo, Gateway, GroupAgentInfo, GroupInfo, SkillAgents, SkillQueryFilter, SkillStats,
 };
-use crate::retcode::Retcode;
 
 /// Registers this resource's routes.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
@@ -35,35 +34,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     );
 }
 
-/// A list of agents.
-#[derive(Serialize, ToSchema)]
-pub struct AgentListResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: Vec<AgentInfo>,
-}
-
-/// One agent.
-#[derive(Serialize, ToSchema)]
-pub struct AgentInfoResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: AgentInfo,
-}
-
-/// Counters per skill queue.
-#[derive(Serialize, ToSchema)]
-pub struct SkillStatsResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: Vec<SkillStats>,
-}
-
 fn list(agents: Vec<AgentInfo>) -> ApiResult {
-    Ok(success(&AgentListResponse { message: "success".into(), retcode: Retcode::Success, result: agents }, None))
+    Ok(success(&Envelope::ok("success", agents), None))
 }
 
 /// Path of `agentbyskill`.
@@ -100,7 +72,7 @@ pub struct SkillFilterBody {
 /// when sent: 000-006).
 #[utoipa::path(operation_id = "queryAgentInfoBySkillId", tag = "agentgroup", params(SkillPath, GuidHeader),
     request_body(content = Option<SkillFilterBody>, description = "Optional; `agentLimit` and `agentStatus` work together"),
-    responses((status = 200, description = "Agents signed in to the queue", body = AgentListResponse)))]
+    responses((status = 200, description = "Agents signed in to the queue", body = Envelope<Vec<AgentInfo>>)))]
 #[get("/agentbyskill/{skillid:[^/]*}")]
 async fn query_agent_info_by_skill_id(
     gateway: web::Data<Gateway>,
@@ -114,15 +86,6 @@ async fn query_agent_info_by_skill_id(
     list(gateway.agents_on_skill(&caller.0, skill as u32, filter).await?)
 }
 
-/// Every skill queue's signed-in agents.
-#[derive(Serialize, ToSchema)]
-pub struct SkillAgentsResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: Vec<SkillAgents>,
-}
-
 /// Signed-in agents of every skill queue (not recommended)
 ///
 /// For every skill queue configured for an agent the caller sees, its
@@ -130,11 +93,11 @@ pub struct SkillAgentsResponse {
 /// agent: [...]}]`. Same rules as `agentbyskill`: the caller needs the talk
 /// right (else 300-001); an inspector sees its scope, an agent its VDN.
 #[utoipa::path(operation_id = "queryAllOnlineAgents", tag = "agentgroup", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Agents per skill queue", body = SkillAgentsResponse)))]
+    responses((status = 200, description = "Agents per skill queue", body = Envelope<Vec<SkillAgents>>)))]
 #[get("/allonlineagents")]
 async fn query_all_online_agents(gateway: web::Data<Gateway>, caller: SignedIn) -> ApiResult {
     let result = gateway.all_online_agents(&caller.0).await?;
-    Ok(success(&SkillAgentsResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+    Ok(success(&Envelope::ok("success", result), None))
 }
 
 /// Status of every agent in scope
@@ -144,7 +107,7 @@ async fn query_all_online_agents(gateway: web::Data<Gateway>, caller: SignedIn) 
 /// as state codes in text, `groupName`), then state, reason, since-time,
 /// skill queues and the phone signed in with.
 #[utoipa::path(operation_id = "queryAllAgentStatus", tag = "agentgroup", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Every agent in scope", body = AgentListResponse)))]
+    responses((status = 200, description = "Every agent in scope", body = Envelope<Vec<AgentInfo>>)))]
 #[get("/allagentstatus")]
 async fn query_all_agent_status(gateway: web::Data<Gateway>, caller: SignedIn) -> ApiResult {
     list(gateway.agents_in_scope(&caller.0).await?)
@@ -167,7 +130,7 @@ pub struct WorkNoPath {
 ///
 /// Outside the caller's scope: 300-001; unknown work number: 300-002.
 #[utoipa::path(operation_id = "queryAgentInfoByWorkNo", tag = "agentgroup", params(WorkNoPath, GuidHeader),
-    responses((status = 200, description = "The agent", body = AgentInfoResponse)))]
+    responses((status = 200, description = "The agent", body = Envelope<AgentInfo>)))]
 #[get("/agentbyworkno/{workNo:[^/]*}")]
 async fn query_agent_info_by_work_no(
     gateway: web::Data<Gateway>,
@@ -177,20 +140,11 @@ async fn query_agent_info_by_work_no(
     let target =
         WorkNo::parse(&path.work_no).ok_or_else(|| ApiError::parameter("workNo must be from 101 to 999999"))?;
     let result = gateway.query_agent(&caller.0, target).await?;
-    Ok(success(&AgentInfoResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
-}
-
-/// Agents in the shape of Huawei's group queries.
-#[derive(Serialize, ToSchema)]
-pub struct GroupAgentListResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: Vec<GroupAgentInfo>,
+    Ok(success(&Envelope::ok("success", result), None))
 }
 
 fn group_agents(agents: Vec<GroupAgentInfo>) -> ApiResult {
-    Ok(success(&GroupAgentListResponse { message: "success".into(), retcode: Retcode::Success, result: agents }, None))
+    Ok(success(&Envelope::ok("success", agents), None))
 }
 
 /// The body of `agentinfonoskills`.
@@ -210,7 +164,7 @@ pub struct AgentListBody {
 /// work numbers]}` gets 000-006; agents (not inspectors) 300-001.
 #[utoipa::path(operation_id = "queryAgentInfoWithoutSkills", tag = "agentgroup", params(AgentPath, GuidHeader),
     request_body = AgentListBody,
-    responses((status = 200, description = "The listed agents in scope", body = GroupAgentListResponse)))]
+    responses((status = 200, description = "The listed agents in scope", body = Envelope<Vec<GroupAgentInfo>>)))]
 #[post("/agentinfonoskills")]
 async fn query_agent_info_without_skills(gateway: web::Data<Gateway>, caller: SignedIn, body: JsonBody) -> ApiResult {
     let listed = agent_list(&body.0)?;
@@ -222,19 +176,10 @@ async fn query_agent_info_without_skills(gateway: web::Data<Gateway>, caller: Si
 /// Every signed-in agent in the inspector's scope, in the shape of
 /// Huawei's group queries. Agents (not inspectors) get 300-001.
 #[utoipa::path(operation_id = "queryAllLoginedAgentInfoOnVdn", tag = "agentgroup", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Signed-in agents in scope", body = GroupAgentListResponse)))]
+    responses((status = 200, description = "Signed-in agents in scope", body = Envelope<Vec<GroupAgentInfo>>)))]
 #[get("/onlineagentonvdn")]
 async fn query_all_logined_agent_info_on_vdn(gateway: web::Data<Gateway>, caller: SignedIn) -> ApiResult {
     group_agents(gateway.online_agents_on_vdn(&caller.0).await?)
-}
-
-/// One group.
-#[derive(Serialize, ToSchema)]
-pub struct GroupResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: GroupInfo,
 }
 
 /// Path of `groupbyagent`.
@@ -257,7 +202,7 @@ pub struct GroupByAgentPath {
 /// inspector whose scope covers it (300-001; 300-002 for a work number
 /// not in the directory).
 #[utoipa::path(operation_id = "queryGroupInfoByWorkNo", tag = "agentgroup", params(GroupByAgentPath, GuidHeader),
-    responses((status = 200, description = "The group", body = GroupResponse)))]
+    responses((status = 200, description = "The group", body = Envelope<GroupInfo>)))]
 #[get("/groupbyagent/{workno:[^/]*}")]
 async fn query_group_info_by_work_no(
     gateway: web::Data<Gateway>,
@@ -266,7 +211,7 @@ async fn query_group_info_by_work_no(
 ) -> ApiResult {
     let target = WorkNo::parse(&path.workno).ok_or_else(|| ApiError::parameter("workno must be from 101 to 999999"))?;
     let result = gateway.group_of(&caller.0, target).await?;
-    Ok(success(&GroupResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+    Ok(success(&Envelope::ok("success", result), None))
 }
 
 /// Query of `agentongroupex`.
@@ -284,7 +229,7 @@ pub struct GroupQuery {
 /// `groupid` missing or not a number: 000-002; no such group in the VDN:
 /// 300-004; none of its agents in scope, or an agent asking: 300-001.
 #[utoipa::path(operation_id = "queryAllAgentInfoOnMyGroupEx", tag = "agentgroup", params(AgentPath, GroupQuery, GuidHeader),
-    responses((status = 200, description = "The group's agents in scope", body = GroupAgentListResponse)))]
+    responses((status = 200, description = "The group's agents in scope", body = Envelope<Vec<GroupAgentInfo>>)))]
 #[get("/agentongroupex")]
 async fn query_all_agent_info_on_my_group_ex(
     gateway: web::Data<Gateway>,
@@ -299,48 +244,33 @@ async fn query_all_agent_info_on_my_group_ex(
     group_agents(gateway.agents_of_group(&caller.0, group as u32).await?)
 }
 
-/// A list of groups.
-#[derive(Serialize, ToSchema)]
-pub struct GroupListResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: Vec<GroupInfo>,
-}
-
 /// The groups in scope
 ///
 /// The groups of the agents in the inspector's scope, as `[{id, name,
 /// monitorno, monitorname}]`. Agents (not inspectors) get 300-001.
 #[utoipa::path(operation_id = "queryGroupInfoOnVdn", tag = "agentgroup", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Groups in scope", body = GroupListResponse)))]
+    responses((status = 200, description = "Groups in scope", body = Envelope<Vec<GroupInfo>>)))]
 #[get("/grouponvdn")]
 async fn query_group_info_on_vdn(gateway: web::Data<Gateway>, caller: SignedIn) -> ApiResult {
     let result = gateway.groups_on_vdn(&caller.0).await?;
-    Ok(success(&GroupListResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+    Ok(success(&Envelope::ok("success", result), None))
 }
 
-/// Names by work number.
+/// Work number → configured name.
 #[derive(Serialize, ToSchema)]
-pub struct NamesResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    /// Work number → configured name.
-    #[schema(example = json!({"101": "Agent 101", "102": "Agent 102"}))]
-    pub result: std::collections::BTreeMap<String, String>,
-}
+#[schema(example = json!({"101": "Agent 101", "102": "Agent 102"}))]
+pub struct Names(pub std::collections::BTreeMap<String, String>);
 
 /// Names of the agents in scope
 ///
 /// An object from work number to configured name, for every agent in the
 /// inspector's scope (Huawei's "WAS names"). Agents (not inspectors) get 300-001.
 #[utoipa::path(operation_id = "queryAllAgentWasNameOnVdn", tag = "agentgroup", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Work number to name", body = NamesResponse)))]
+    responses((status = 200, description = "Work number to name", body = Envelope<Names>)))]
 #[get("/agentwasnameonvdn")]
 async fn query_all_agent_was_name_on_vdn(gateway: web::Data<Gateway>, caller: SignedIn) -> ApiResult {
-    let result = gateway.names_on_vdn(&caller.0).await?;
-    Ok(success(&NamesResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+    let result = Names(gateway.names_on_vdn(&caller.0).await?);
+    Ok(success(&Envelope::ok("success", result), None))
 }
 
 /// Counters per skill queue in scope (extension)
@@ -348,9 +278,9 @@ async fn query_all_agent_was_name_on_vdn(gateway: web::Data<Gateway>, caller: Si
 /// For each skill queue of the agents in the caller's scope: agents signed
 /// in to it, and how many of them are idle, busy, resting or in wrap-up.
 #[utoipa::path(operation_id = "querySkillStatistics", tag = "agentgroup", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Counters per skill queue", body = SkillStatsResponse)))]
+    responses((status = 200, description = "Counters per skill queue", body = Envelope<Vec<SkillStats>>)))]
 #[get("/skillstatistics")]
 async fn query_skill_statistics(gateway: web::Data<Gateway>, caller: SignedIn) -> ApiResult {
     let result = gateway.skill_stats(&caller.0).await?;
-    Ok(success(&SkillStatsResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+    Ok(success(&Envelope::ok("success", result), None))
 }

@@ -6,7 +6,6 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::directory::Skill;
 use crate::domain::events::Event;
 use crate::domain::ids::Guid;
 use crate::retcode::Retcode;
@@ -62,7 +61,6 @@ pub fn signed_in<T: Serialize>(body: &T, guid: &Guid) -> HttpResponse {
 
 /// An envelope without `result`: every error, and forced sign-outs.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Envelope)]
 pub struct Plain {
     /// Free text; `success` or what went wrong.
     #[schema(example = "success")]
@@ -77,24 +75,36 @@ impl Plain {
     }
 }
 
-/// The empty, reserved `result` object.
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct Reserved {}
-
-/// Envelope of a command whose `result` is reserved (`{}`).
+/// The envelope of an answer that carries a result: `{message, retcode,
+/// result}`. `result` is present when `retcode` is `"0"`; a refusal is a
+/// [`Plain`] envelope without it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CommandResponse {
-    #[schema(example = "success")]
+pub struct Envelope<T> {
+    /// Free text: `success`, `""` where Huawei sends nothing, or what went wrong.
     pub message: String,
     pub retcode: Retcode,
     /// Present when `retcode` is `"0"`.
     #[schema(required = false)]
-    pub result: Reserved,
+    pub result: T,
 }
+
+impl<T> Envelope<T> {
+    /// A success with `message` (`success`, or `""` where Huawei sends that).
+    pub fn ok(message: &str, result: T) -> Envelope<T> {
+        Envelope { message: message.to_owned(), retcode: Retcode::Success, result }
+    }
+}
+
+/// The empty, reserved `result` object.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Reserved {}
+
+/// The envelope of a command whose `result` is reserved (`{}`).
+pub type CommandResponse = Envelope<Reserved>;
 
 impl CommandResponse {
     pub fn success() -> CommandResponse {
-        CommandResponse { message: "success".into(), retcode: Retcode::Success, result: Reserved {} }
+        Envelope::ok("success", Reserved {})
     }
 }
 
@@ -123,16 +133,6 @@ pub struct LoginResult {
     pub time_remaining: String,
 }
 
-/// Sign-in answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LoginResponse {
-    pub message: String,
-    pub retcode: Retcode,
-    /// Present when `retcode` is `"0"`.
-    #[schema(required = false)]
-    pub result: LoginResult,
-}
-
 /// `agentstatus` result.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -142,26 +142,6 @@ pub struct AgentStatus {
     pub agent_state: u8,
     /// True while the agent is in a call.
     pub is_working: bool,
-}
-
-/// `agentstatus` answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AgentStatusResponse {
-    pub message: String,
-    pub retcode: Retcode,
-    /// Present when `retcode` is `"0"`.
-    #[schema(required = false)]
-    pub result: AgentStatus,
-}
-
-/// Skill queue list answer (`agentskills`, `resetskill`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SkillsResponse {
-    pub message: String,
-    pub retcode: Retcode,
-    /// Present when `retcode` is `"0"`.
-    #[schema(required = false)]
-    pub result: Vec<Skill>,
 }
 
 /// Poll answer: one event, or none when none arrived in time.

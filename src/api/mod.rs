@@ -142,7 +142,7 @@ fn add_failure_response(doc: &mut utoipa::openapi::OpenApi) {
 or oversized headers (000-006), internal error (100-007). HTTP 200 by default; with `--rest-statuses`, 404, 405, \
 400/408/413/415, 431 or 5xx.",
         )
-        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Envelope"))).build())
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Plain"))).build())
         .build();
     doc.components.get_or_insert_with(Default::default).responses.insert("Failure".into(), failure.into());
     for item in doc.paths.paths.values_mut() {

@@ -9,7 +9,7 @@ use utoipa_actix_web::scope;
 
 use super::auth::SignedIn;
 use super::body::JsonBody;
-use super::envelope::{success, CommandResponse};
+use super::envelope::{success, CommandResponse, Envelope, Reserved};
 use super::error::{ApiError, ApiResult};
 use super::params::GuidHeader;
 use crate::domain::audit::{Action, Origin, Record};
@@ -57,7 +57,7 @@ fn target(text: &str) -> Result<WorkNo, ApiError> {
 /// `reason`, `reasonName` and `initiator: "inspector:<workNo>"`. Outside the
 /// inspector's scope: 900-002; on itself: 000-005.
 #[utoipa::path(operation_id = "forceLogOutAgent", tag = "qualitycontrol", params(TargetPath, GuidHeader),
-    responses((status = 200, description = "Signed out, or why not", body = CommandResponse)))]
+    responses((status = 200, description = "Signed out, or why not", body = Envelope<Reserved>)))]
 #[post("/forcelogout/{workNo:[^/]*}")]
 async fn force_log_out_agent(
     gateway: web::Data<Gateway>,
@@ -75,7 +75,7 @@ async fn force_log_out_agent(
 /// Any state to busy with reason 3 (forced by an inspector); the agent
 /// receives `AgentState_Force_SetNotReady` with `reason`, `reasonName`, `initiator`.
 #[utoipa::path(operation_id = "forceBusy", tag = "qualitycontrol", params(TargetPath, GuidHeader),
-    responses((status = 200, description = "Busy, or why not", body = CommandResponse)))]
+    responses((status = 200, description = "Busy, or why not", body = Envelope<Reserved>)))]
 #[post("/forcebusy/{workNo:[^/]*}")]
 async fn force_busy(
     gateway: web::Data<Gateway>,
@@ -90,7 +90,7 @@ async fn force_busy(
 ///
 /// Any state to idle; the agent receives `AgentState_Force_Ready` with `initiator`.
 #[utoipa::path(operation_id = "forceIdle", tag = "qualitycontrol", params(TargetPath, GuidHeader),
-    responses((status = 200, description = "Idle, or why not", body = CommandResponse)))]
+    responses((status = 200, description = "Idle, or why not", body = Envelope<Reserved>)))]
 #[post("/forceidle/{workNo:[^/]*}")]
 async fn force_idle(
     gateway: web::Data<Gateway>,
@@ -126,7 +126,7 @@ pub struct ForceRestPath {
 /// receives `AgentState_SetRest_Success` with `reason`, `time`, `reasonName`,
 /// `initiator`, and later the `AgentState_Rest_Timeout` reminder.
 #[utoipa::path(operation_id = "forceRest", tag = "qualitycontrol", params(ForceRestPath, GuidHeader),
-    responses((status = 200, description = "Resting, or why not (000-002 for a bad time or reason)", body = CommandResponse)))]
+    responses((status = 200, description = "Resting, or why not (000-002 for a bad time or reason)", body = Envelope<Reserved>)))]
 #[post("/forcerest/{workNo:[^/]*}/{time:[^/]*}/{reason:[^/]*}")]
 async fn force_rest(
     gateway: web::Data<Gateway>,
@@ -162,15 +162,6 @@ pub struct BulkBody {
     pub reason: Option<u16>,
 }
 
-/// A bulk action's answer: one outcome per agent.
-#[derive(Serialize, ToSchema)]
-pub struct BulkResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: Vec<BulkResult>,
-}
-
 fn selector(body: &serde_json::Value) -> Result<(Selector, Option<u16>), ApiError> {
     let bulk: BulkBody = serde_json::from_value(body.clone())
         .map_err(|e| ApiError::business(Retcode::MessageError, format!("invalid bulk body: {e}")))?;
@@ -190,7 +181,7 @@ async fn bulk(
     action: BulkAction,
 ) -> ApiResult {
     let results = gateway.bulk(&inspector.0, origin, selector, action).await?;
-    Ok(success(&BulkResponse { message: "success".into(), retcode: Retcode::Success, result: results }, None))
+    Ok(success(&Envelope::ok("success", results), None))
 }
 
 /// Sign out every agent of a group or skill queue (extension)
@@ -199,7 +190,7 @@ async fn bulk(
 /// is inside the caller's scope. `result` holds each agent's own outcome
 /// (e.g. 100-006 for one not signed in); the call succeeds as a whole.
 #[utoipa::path(operation_id = "bulkForceLogout", tag = "qualitycontrol", params(super::params::AgentPath, GuidHeader),
-    request_body = BulkBody, responses((status = 200, description = "Per-agent outcomes", body = BulkResponse)))]
+    request_body = BulkBody, responses((status = 200, description = "Per-agent outcomes", body = Envelope<Vec<BulkResult>>)))]
 #[post("/bulkforcelogout")]
 async fn bulk_force_logout(
     gateway: web::Data<Gateway>,
@@ -216,7 +207,7 @@ async fn bulk_force_logout(
 
 /// Force every agent of a group or skill queue busy (extension)
 #[utoipa::path(operation_id = "bulkForceBusy", tag = "qualitycontrol", params(super::params::AgentPath, GuidHeader),
-    request_body = BulkBody, responses((status = 200, description = "Per-agent outcomes", body = BulkResponse)))]
+    request_body = BulkBody, responses((status = 200, description = "Per-agent outcomes", body = Envelope<Vec<BulkResult>>)))]
 #[post("/bulkforcebusy")]
 async fn bulk_force_busy(
     gateway: web::Data<Gateway>,
@@ -264,15 +255,6 @@ pub struct AuditPage {
     pub records: Vec<Record>,
 }
 
-/// Audit page answer.
-#[derive(Serialize, ToSchema)]
-pub struct AuditResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: AuditPage,
-}
-
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
 fn number(text: Option<&str>, name: &str, default: u64) -> Result<u64, ApiError> {
@@ -289,7 +271,7 @@ fn number(text: Option<&str>, name: &str, default: u64) -> Result<u64, ApiError>
 /// time range is found in the file, and only that range is read (without
 /// `from`, the 24 hours before `to`, or before now).
 #[utoipa::path(operation_id = "queryAudit", tag = "qualitycontrol", params(super::params::AgentPath, AuditQuery, GuidHeader),
-    responses((status = 200, description = "A page of records", body = AuditResponse)))]
+    responses((status = 200, description = "A page of records", body = Envelope<AuditPage>)))]
 #[get("/audit")]
 async fn query_audit(gateway: web::Data<Gateway>, inspector: SignedIn, query: web::Query<AuditQuery>) -> ApiResult {
     let agent = query.agent.as_deref().map(target).transpose()?;
@@ -314,5 +296,5 @@ async fn query_audit(gateway: web::Data<Gateway>, inspector: SignedIn, query: we
     let (skip, take) = ((page - 1) * size as usize, size as usize);
     let (records, total) = gateway.audit_records(&inspector.0, from..to, filter, skip, take).await?;
     let result = AuditPage { total, page, size: size as usize, records };
-    Ok(success(&AuditResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+    Ok(success(&Envelope::ok("success", result), None))
 }

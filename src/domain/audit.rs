@@ -317,7 +317,8 @@ pub struct Entry {
     /// The Huawei method name (e.g. `forceLogoutWithReason`) or a system act.
     pub action: String,
     pub reason: Option<AuditReason>,
-    /// Outcome retcode (`"0"` = success).
+    /// Outcome retcode (`"0"` = success), as written (one of the table's codes).
+    #[schema(value_type = crate::retcode::Retcode)]
     pub retcode: String,
     pub request_id: String,
     /// Set on a record that was kept in the fallback while the trail could

@@ -73,9 +73,14 @@ fn the_document_names_and_types_what_generated_clients_use() {
     let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
     let schemas = &doc["components"]["schemas"];
     // Every envelope's retcode is the one listed enum, with constant names.
-    for name in
-        ["Envelope", "CommandResponse", "LoginResponse", "AgentStatusResponse", "SkillsResponse", "EventResponse"]
-    {
+    for name in [
+        "Plain",
+        "Envelope_Reserved",
+        "Envelope_LoginResult",
+        "Envelope_AgentStatus",
+        "Envelope_Vec_Skill",
+        "EventResponse",
+    ] {
         assert_eq!(schemas[name]["properties"]["retcode"]["$ref"], "#/components/schemas/Retcode", "{name}");
         let required = schemas[name]["required"].as_array().unwrap();
         assert!(!required.contains(&"result".into()), "{name}: a refusal has no result");
@@ -113,4 +118,42 @@ fn the_document_names_and_types_what_generated_clients_use() {
     );
     // /metrics is served by the metrics listener, and says so.
     assert_eq!(doc["paths"]["/metrics"]["servers"][0]["url"], "http://127.0.0.1:9464");
+}
+
+/// Every `retcode` of every published schema, nested and inline ones too,
+/// is the retcode enum: a generated client gets the codes as constants,
+/// not a free string (six schemas had drifted to `string` before one
+/// generic envelope replaced the hand-written ones).
+#[test]
+fn every_retcode_in_the_document_is_the_retcode_enum() {
+    fn walk(path: &str, value: &serde_json::Value, wrong: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(retcode) = map.get("properties").and_then(|p| p.get("retcode")) {
+                    if retcode.get("$ref").and_then(|r| r.as_str()) != Some("#/components/schemas/Retcode") {
+                        wrong.push(format!("{path}: {retcode}"));
+                    }
+                }
+                for (key, inner) in map {
+                    walk(&format!("{path}/{key}"), inner, wrong);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (n, inner) in items.iter().enumerate() {
+                    walk(&format!("{path}/{n}"), inner, wrong);
+                }
+            }
+            _ => {}
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut wrong = Vec::new();
+    walk("", &doc, &mut wrong);
+    assert!(wrong.is_empty(), "retcode not the enum in:\n{}", wrong.join("\n"));
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let envelopes = schemas.keys().filter(|k| k.starts_with("Envelope_")).count();
+    assert!(envelopes >= 10, "answers with a result share the generic envelope: {envelopes}");
+    for (name, schema) in schemas.iter().filter(|(k, _)| k.starts_with("Envelope_")) {
+        assert_eq!(schema["required"], serde_json::json!(["message", "retcode"]), "{name}: result only on success");
+    }
 }

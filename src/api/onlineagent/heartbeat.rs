@@ -3,7 +3,7 @@
 use actix_web::{post, put, web};
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{success, CommandResponse};
+use crate::api::envelope::{success, CommandResponse, Envelope, Reserved};
 use crate::api::error::ApiResult;
 use crate::api::params::{AgentPath, GuidHeader, ServiceTokenHeader};
 use crate::domain::Gateway;
@@ -23,7 +23,7 @@ pub(super) fn service_token(req: &actix_web::HttpRequest) -> Option<&str> {
 /// A `service_token` header that is longer than 50 characters or holds
 /// special characters gets 100-001.
 #[utoipa::path(operation_id = "handShake", tag = "onlineagent", params(AgentPath, GuidHeader, ServiceTokenHeader),
-    responses((status = 200, description = "Alive", body = CommandResponse,
+    responses((status = 200, description = "Alive", body = Envelope<Reserved>,
         headers(("Set-GUID" = String, description = "A rotated Guid, when one was issued")))))]
 #[post("/handshake")]
 pub(super) async fn hand_shake(gateway: web::Data<Gateway>, agent: SignedIn, req: actix_web::HttpRequest) -> ApiResult {
@@ -40,28 +40,18 @@ pub struct HeartbeatResult {
     pub login_time: String,
 }
 
-/// `heartbeat` answer.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct HeartbeatResponse {
-    pub message: String,
-    pub retcode: Retcode,
-    /// Present when `retcode` is `"0"`.
-    #[schema(required = false)]
-    pub result: HeartbeatResult,
-}
-
 /// Heartbeat (older name)
 ///
 /// The heartbeat under the name older clients still call (Huawei's Java
 /// sample, `PUT`): the same effect as `handshake`, and the result carries
 /// the session's `loginTime`.
 #[utoipa::path(operation_id = "heartBeat", tag = "onlineagent", params(AgentPath, GuidHeader, ServiceTokenHeader),
-    responses((status = 200, description = "Alive", body = HeartbeatResponse,
+    responses((status = 200, description = "Alive", body = Envelope<HeartbeatResult>,
         headers(("Set-GUID" = String, description = "A rotated Guid, when one was issued")))))]
 #[put("/heartbeat")]
 pub(super) async fn heart_beat(gateway: web::Data<Gateway>, agent: SignedIn, req: actix_web::HttpRequest) -> ApiResult {
     let beat = gateway.handshake(&agent.0, service_token(&req)).await?;
     let result = HeartbeatResult { login_time: beat.login_time.to_string() };
-    let body = HeartbeatResponse { message: "success".into(), retcode: Retcode::Success, result };
+    let body = Envelope { message: "success".into(), retcode: Retcode::Success, result };
     Ok(success(&body, beat.set_guid.as_ref()))
 }

@@ -5,12 +5,11 @@ use actix_web::{post, web};
 use crate::api::auth::SignedIn;
 use crate::api::bodies::{bulletin_request, note_request};
 use crate::api::body::JsonBody;
-use crate::api::envelope::success;
+use crate::api::envelope::{success, Envelope};
 use crate::api::error::ApiResult;
 use crate::api::params::{AgentPath, GuidHeader};
 use crate::domain::audit::Origin;
 use crate::domain::{BulkResult, Gateway};
-use crate::retcode::Retcode;
 
 /// The `sendnoteletex` body (reference §2.1 row 24).
 #[derive(utoipa::ToSchema)]
@@ -24,17 +23,6 @@ pub struct NoteBody {
     content: String,
 }
 
-/// `sendnoteletex` answer: one outcome per receiver.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct NoteResponse {
-    pub message: String,
-    pub retcode: Retcode,
-    /// Each receiver's outcome: `"0"` delivered, `100-006` not signed in.
-    /// Present when `retcode` is `"0"`.
-    #[schema(required = false)]
-    pub result: Vec<BulkResult>,
-}
-
 /// Send a note
 ///
 /// Queues `AgentOther_Note` for each receiver that is signed in (in the
@@ -44,7 +32,7 @@ pub struct NoteResponse {
 /// that is not signed in is reported with 100-006, not dropped. A body that
 /// is not `{agentIds: [1-100 work numbers], content: 0-1023 bytes}` gets 000-006.
 #[utoipa::path(operation_id = "sendNoteletEx", tag = "onlineagent", params(AgentPath, GuidHeader),
-    request_body = NoteBody, responses((status = 200, description = "Outcome per receiver", body = NoteResponse)))]
+    request_body = NoteBody, responses((status = 200, description = "Outcome per receiver", body = Envelope<Vec<BulkResult>>)))]
 #[post("/sendnoteletex")]
 pub(super) async fn send_notelet_ex(
     gateway: web::Data<Gateway>,
@@ -54,7 +42,7 @@ pub(super) async fn send_notelet_ex(
 ) -> ApiResult {
     let note = note_request(&body.0)?;
     let result = gateway.send_note(&agent.0, &origin, note).await?;
-    Ok(success(&NoteResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+    Ok(success(&Envelope::ok("success", result), None))
 }
 
 /// The `notifybulletin` body.
@@ -80,16 +68,6 @@ pub struct BulletinResult {
     pub receivers: usize,
 }
 
-/// `notifybulletin` answer.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct BulletinResponse {
-    pub message: String,
-    pub retcode: Retcode,
-    /// Present when `retcode` is `"0"`.
-    #[schema(required = false)]
-    pub result: BulletinResult,
-}
-
 /// Publish a bulletin
 ///
 /// Queues `AgentOther_Bulletin` for every signed-in member, other than the
@@ -99,7 +77,7 @@ pub struct BulletinResponse {
 /// `timestring`, `context`) plus `targettype` and `targetname`. A body out
 /// of range, or a name that matches no team or queue, gets 000-006.
 #[utoipa::path(operation_id = "notifyBulletin", tag = "onlineagent", params(AgentPath, GuidHeader),
-    request_body = BulletinBody, responses((status = 200, description = "Published", body = BulletinResponse)))]
+    request_body = BulletinBody, responses((status = 200, description = "Published", body = Envelope<BulletinResult>)))]
 #[post("/notifybulletin")]
 pub(super) async fn notify_bulletin(
     gateway: web::Data<Gateway>,
@@ -110,5 +88,5 @@ pub(super) async fn notify_bulletin(
     let bulletin = bulletin_request(&body.0)?;
     let receivers = gateway.notify_bulletin(&agent.0, &origin, bulletin).await?;
     let result = BulletinResult { receivers };
-    Ok(success(&BulletinResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+    Ok(success(&Envelope::ok("success", result), None))
 }

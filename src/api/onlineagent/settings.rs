@@ -7,10 +7,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{success, AgentStatus, AgentStatusResponse, CommandResponse, SkillsResponse};
+use crate::api::envelope::{success, AgentStatus, CommandResponse, Envelope, Reserved};
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::params::{AgentPath, GuidHeader};
 use crate::domain::audit::Origin;
+use crate::domain::directory::Skill;
 use crate::domain::ids::WorkNo;
 use crate::domain::reasons::ReasonCode;
 use crate::domain::Gateway;
@@ -30,7 +31,7 @@ pub struct FlagPath {
 
 /// Choose idle or wrap-up after calls
 #[utoipa::path(operation_id = "setAgentAutoEnterIdle", tag = "onlineagent", params(FlagPath, GuidHeader),
-    responses((status = 200, description = "Set; 000-002 for an empty or long flag", body = CommandResponse)))]
+    responses((status = 200, description = "Set; 000-002 for an empty or long flag", body = Envelope<Reserved>)))]
 #[post("/autoenteridle/{flag:[^/]*}")]
 pub(super) async fn set_auto_enter_idle(
     gateway: web::Data<Gateway>,
@@ -60,7 +61,7 @@ pub struct AutoAnswerPath {
 /// manually; empty or longer gets 000-002. Stored for the session; there is
 /// no telephony, so nothing rings. No event.
 #[utoipa::path(operation_id = "setAgentAutoAnswer", tag = "onlineagent", params(AutoAnswerPath, GuidHeader),
-    responses((status = 200, description = "Set; 000-002 for an empty or long value", body = CommandResponse)))]
+    responses((status = 200, description = "Set; 000-002 for an empty or long value", body = Envelope<Reserved>)))]
 #[post("/autoanswer/{isautoanswer:[^/]*}")]
 pub(super) async fn set_agent_auto_answer(
     gateway: web::Data<Gateway>,
@@ -88,7 +89,7 @@ pub struct TalkRightQuery {
 /// queries (`agentbyskill`, `allonlineagents`) and may not make them.
 /// Anything else (missing included) gets 000-002. No event.
 #[utoipa::path(operation_id = "setTalkRight", tag = "onlineagent", params(AgentPath, TalkRightQuery, GuidHeader),
-    responses((status = 200, description = "Set; 000-002 for a flag other than 1 or 0", body = CommandResponse)))]
+    responses((status = 200, description = "Set; 000-002 for a flag other than 1 or 0", body = Envelope<Reserved>)))]
 #[post("/settalkright")]
 pub(super) async fn set_talk_right(
     gateway: web::Data<Gateway>,
@@ -115,7 +116,7 @@ pub struct CustomStateQuery {
 /// set); `querycustomstate` reads it back. Anything else (missing included)
 /// gets 000-002. It does not change the agent state. No event.
 #[utoipa::path(operation_id = "setCustomState", tag = "onlineagent", params(AgentPath, CustomStateQuery, GuidHeader),
-    responses((status = 200, description = "Set; 000-002 for a value outside 0-65534", body = CommandResponse)))]
+    responses((status = 200, description = "Set; 000-002 for a value outside 0-65534", body = Envelope<Reserved>)))]
 #[post("/setcustomstate")]
 pub(super) async fn set_custom_state(
     gateway: web::Data<Gateway>,
@@ -135,31 +136,18 @@ pub struct CustomStateResult {
     pub custom_state: u16,
 }
 
-/// `querycustomstate` answer: the state in `message`, as the reference
-/// says, and in `result`.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct CustomStateResponse {
-    /// The custom state as decimal text, e.g. `"7"` (the reference's place for it).
-    #[schema(example = "7")]
-    pub message: String,
-    pub retcode: Retcode,
-    /// Present when `retcode` is `"0"`.
-    #[schema(required = false)]
-    pub result: CustomStateResult,
-}
-
 /// Query the custom state
 ///
 /// The session's custom state (0 until `setcustomstate`). It comes back in
 /// `message`, as decimal text, where the reference puts it, and as the
 /// number `result.customState`.
 #[utoipa::path(operation_id = "queryCustomState", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "The custom state", body = CustomStateResponse)))]
+    responses((status = 200, description = "The custom state", body = Envelope<CustomStateResult>)))]
 #[get("/querycustomstate")]
 pub(super) async fn query_custom_state(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
     let custom_state = gateway.custom_state(&agent.0).await?;
     let result = CustomStateResult { custom_state };
-    let body = CustomStateResponse { message: custom_state.to_string(), retcode: Retcode::Success, result };
+    let body = Envelope { message: custom_state.to_string(), retcode: Retcode::Success, result };
     Ok(success(&body, None))
 }
 
@@ -202,7 +190,7 @@ pub(super) fn parse_skill_ids(text: &str) -> Result<Vec<u32>, ApiError> {
 /// or to those of `skillid` that are configured for it. `result` lists the
 /// queues now signed in to.
 #[utoipa::path(operation_id = "resetSkill", tag = "onlineagent", params(AutoFlagPath, SkillQuery, GuidHeader),
-    responses((status = 200, description = "Queues signed in to", body = SkillsResponse)))]
+    responses((status = 200, description = "Queues signed in to", body = Envelope<Vec<Skill>>)))]
 #[post("/resetskill/{autoflag:[^/]*}")]
 pub(super) async fn reset_skill(
     gateway: web::Data<Gateway>,
@@ -216,16 +204,16 @@ pub(super) async fn reset_skill(
         return Err(ApiError::parameter("phonelinkage must be 0 or 1"));
     }
     let skills = gateway.reset_skills(&agent.0, &origin, path.autoflag == "true", requested).await?;
-    Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
+    Ok(success(&Envelope::ok("success", skills), None))
 }
 
 /// Query configured skill queues
 #[utoipa::path(operation_id = "queryAgentSkills", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "The agent's configured skill queues", body = SkillsResponse)))]
+    responses((status = 200, description = "The agent's configured skill queues", body = Envelope<Vec<Skill>>)))]
 #[get("/agentskills")]
 pub(super) async fn query_agent_skills(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
     let skills = gateway.configured_skills(&agent.0).await?;
-    Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
+    Ok(success(&Envelope::ok("success", skills), None))
 }
 
 /// Path of `agentskillsbyworkno`.
@@ -247,7 +235,7 @@ pub struct SkillsByWorkNoPath {
 /// is not a work number gets 000-002; one that is not in the caller's VDN
 /// (or not in the directory) 100-019.
 #[utoipa::path(operation_id = "queryAgentSkillsByWorkNo", tag = "onlineagent", params(SkillsByWorkNoPath, GuidHeader),
-    responses((status = 200, description = "The agent's configured skill queues", body = SkillsResponse)))]
+    responses((status = 200, description = "The agent's configured skill queues", body = Envelope<Vec<Skill>>)))]
 #[get("/agentskillsbyworkno/{workno:[^/]*}")]
 pub(super) async fn query_agent_skills_by_work_no(
     gateway: web::Data<Gateway>,
@@ -257,26 +245,17 @@ pub(super) async fn query_agent_skills_by_work_no(
     let target = WorkNo::parse(&path.workno)
         .ok_or_else(|| ApiError::parameter("workno must be a work number from 101 to 999999"))?;
     let skills = gateway.configured_skills_of(&agent.0, target).await?;
-    Ok(success(&SkillsResponse { message: "success".into(), retcode: Retcode::Success, result: skills }, None))
+    Ok(success(&Envelope::ok("success", skills), None))
 }
 
 /// Get the agent's status
 #[utoipa::path(operation_id = "getAgentStatus", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "State code and whether in a call", body = AgentStatusResponse)))]
+    responses((status = 200, description = "State code and whether in a call", body = Envelope<AgentStatus>)))]
 #[get("/agentstatus")]
 pub(super) async fn get_agent_status(gateway: web::Data<Gateway>, agent: SignedIn) -> ApiResult {
     let view = gateway.status(&agent.0).await?;
     let result = AgentStatus { agent_state: view.state, is_working: view.is_working };
-    Ok(success(&AgentStatusResponse { message: String::new(), retcode: Retcode::Success, result }, None))
-}
-
-/// The reason-code catalog.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct ReasonCodesResponse {
-    pub message: String,
-    #[schema(value_type = String, example = "0")]
-    pub retcode: Retcode,
-    pub result: Vec<ReasonCode>,
+    Ok(success(&Envelope::ok("", result), None))
 }
 
 /// List reason codes (extension)
@@ -285,9 +264,9 @@ pub struct ReasonCodesResponse {
 /// cause (0–255), and the fixed system reasons (256–264), for any signed-in
 /// caller.
 #[utoipa::path(operation_id = "queryReasonCodes", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "The catalog", body = ReasonCodesResponse)))]
+    responses((status = 200, description = "The catalog", body = Envelope<Vec<ReasonCode>>)))]
 #[get("/reasoncodes")]
 pub(super) async fn query_reason_codes(gateway: web::Data<Gateway>, _agent: SignedIn) -> ApiResult {
     let result = gateway.directory().catalog().list();
-    Ok(success(&ReasonCodesResponse { message: "success".into(), retcode: Retcode::Success, result }, None))
+    Ok(success(&Envelope::ok("success", result), None))
 }

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use crate::api::auth::{agent_id, mark_refused, origin, Operator, SigningOut};
 use crate::api::bodies::{sign_in_request, SignInBody};
 use crate::api::body::JsonBody;
-use crate::api::envelope::{signed_in, success, CommandResponse, LoginResponse, LoginResult, Plain};
+use crate::api::envelope::{signed_in, success, CommandResponse, Envelope, LoginResult, Plain, Reserved};
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::params::{AgentPath, GuidHeader};
 use crate::domain::audit::{Action, Origin};
@@ -42,7 +42,7 @@ pub(super) async fn sign_in(
         server_name: gateway.config().server_name.clone(),
         time_remaining: String::new(),
     };
-    let body = LoginResponse { message: String::new(), retcode: Retcode::Success, result };
+    let body = Envelope { message: String::new(), retcode: Retcode::Success, result };
     Ok(signed_in(&body, &done.guid))
 }
 
@@ -54,7 +54,7 @@ pub(super) async fn sign_in(
 /// or `AgentState_Work`. An agent already signed in gets 100-002.
 #[utoipa::path(
     operation_id = "login", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
-    responses((status = 200, description = "Signed in, or a retcode saying why not", body = LoginResponse,
+    responses((status = 200, description = "Signed in, or a retcode saying why not", body = Envelope<LoginResult>,
         headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"),
             ("Guid" = String, description = "The same `<guid>`, without `JSESSIONID=`"))))
 )]
@@ -74,7 +74,7 @@ pub(super) async fn login(
 /// final poll, which receives `AgentOther_ShutdownService`).
 #[utoipa::path(
     operation_id = "forceLogin", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
-    responses((status = 200, description = "Signed in", body = LoginResponse,
+    responses((status = 200, description = "Signed in", body = Envelope<LoginResult>,
         headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`"),
             ("Guid" = String, description = "The same `<guid>`, without `JSESSIONID=`"))))
 )]
@@ -97,7 +97,7 @@ pub(super) async fn force_login(
 /// an empty password is a wrong password (100-004).
 #[utoipa::path(
     operation_id = "loginEx", tag = "onlineagent", params(AgentPath), request_body = SignInBody,
-    responses((status = 200, description = "Signed in, or a retcode saying why not", body = LoginResponse,
+    responses((status = 200, description = "Signed in, or a retcode saying why not", body = Envelope<LoginResult>,
         headers(("Set-GUID" = String, description = "`JSESSIONID=<guid>`: send `<guid>` as the `Guid` header"),
             ("Guid" = String, description = "The same `<guid>`, without `JSESSIONID=`"))))
 )]
@@ -115,7 +115,7 @@ pub(super) async fn login_ex(
 /// Signs the agent out (reason 258). The session's last poll receives
 /// `AgentOther_ShutdownService`.
 #[utoipa::path(operation_id = "logout", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Signed out", body = CommandResponse)))]
+    responses((status = 200, description = "Signed out", body = Envelope<Reserved>)))]
 #[delete("/logout")]
 pub(super) async fn logout(gateway: web::Data<Gateway>, agent: SigningOut, origin: Origin) -> ApiResult {
     gateway.sign_out(&agent.0, &origin, Action::Logout).await?;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::auth::SignedIn;
-use crate::api::envelope::{success, CommandResponse};
+use crate::api::envelope::{success, CommandResponse, Envelope, Reserved};
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::params::{AgentPath, GuidHeader};
 use crate::domain::audit::Origin;
@@ -24,7 +24,7 @@ pub(super) async fn run(gateway: &Gateway, agent: &SignedIn, origin: &Origin, co
 /// From busy (`AgentState_CancelNotReady_Success`) or wrap-up
 /// (`AgentState_CancelWork_Success`) to idle, then `AgentState_Ready`.
 #[utoipa::path(operation_id = "sayFree", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Idle, or 100-009 from another state", body = CommandResponse)))]
+    responses((status = 200, description = "Idle, or 100-009 from another state", body = Envelope<Reserved>)))]
 #[post("/sayfree")]
 pub(super) async fn say_free(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
     run(&gateway, &agent, &origin, Command::SayFree).await
@@ -47,7 +47,7 @@ pub struct BusyQuery {
 /// Idle or wrap-up to busy with an optional reason; queues
 /// `AgentState_SetNotReady_Success` with `content.reason`.
 #[utoipa::path(operation_id = "sayBusy", tag = "onlineagent", params(AgentPath, BusyQuery, GuidHeader),
-    responses((status = 200, description = "Busy; 000-002 for a bad reason", body = CommandResponse)))]
+    responses((status = 200, description = "Busy; 000-002 for a bad reason", body = Envelope<Reserved>)))]
 #[post("/saybusy")]
 pub(super) async fn say_busy(
     gateway: web::Data<Gateway>,
@@ -66,7 +66,7 @@ pub(super) async fn say_busy(
 ///
 /// Busy to idle: `AgentState_CancelNotReady_Success`, `AgentState_Ready`.
 #[utoipa::path(operation_id = "cancelBusy", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Idle, or 100-009 when not busy", body = CommandResponse)))]
+    responses((status = 200, description = "Idle, or 100-009 when not busy", body = Envelope<Reserved>)))]
 #[post("/cancelbusy")]
 pub(super) async fn cancel_busy(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
     run(&gateway, &agent, &origin, Command::CancelBusy).await
@@ -102,7 +102,7 @@ pub struct ProlongQuery {
 /// `AgentState_Rest_Timeout` as a reminder when the time runs out (the agent
 /// stays resting until `cancelrest`).
 #[utoipa::path(operation_id = "rest", tag = "onlineagent", params(RestPath, ProlongQuery, GuidHeader),
-    responses((status = 200, description = "Resting; 000-002 for a bad time or cause", body = CommandResponse)))]
+    responses((status = 200, description = "Resting; 000-002 for a bad time or cause", body = Envelope<Reserved>)))]
 #[post("/rest/{time:[^/]*}/{restcause:[^/]*}")]
 pub(super) async fn rest(
     gateway: web::Data<Gateway>,
@@ -124,7 +124,7 @@ pub(super) async fn rest(
 ///
 /// Rest to idle: `AgentState_CancelRest_Success`, `AgentState_Ready`.
 #[utoipa::path(operation_id = "cancelRest", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Idle, or 100-009 when not resting", body = CommandResponse)))]
+    responses((status = 200, description = "Idle, or 100-009 when not resting", body = Envelope<Reserved>)))]
 #[post("/cancelrest")]
 pub(super) async fn cancel_rest(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
     run(&gateway, &agent, &origin, Command::CancelRest).await
@@ -134,7 +134,7 @@ pub(super) async fn cancel_rest(gateway: web::Data<Gateway>, agent: SignedIn, or
 ///
 /// Idle or busy to the work (wrap-up) state: `AgentState_SetWork_Success`.
 #[utoipa::path(operation_id = "sayWork", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "In wrap-up, or 100-009", body = CommandResponse)))]
+    responses((status = 200, description = "In wrap-up, or 100-009", body = Envelope<Reserved>)))]
 #[post("/work")]
 pub(super) async fn say_work(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
     run(&gateway, &agent, &origin, Command::Work).await
@@ -144,7 +144,7 @@ pub(super) async fn say_work(gateway: web::Data<Gateway>, agent: SignedIn, origi
 ///
 /// Wrap-up to idle: `AgentState_CancelWork_Success`, `AgentState_Ready`.
 #[utoipa::path(operation_id = "cancelWork", tag = "onlineagent", params(AgentPath, GuidHeader),
-    responses((status = 200, description = "Idle, or 100-009 when not in wrap-up", body = CommandResponse)))]
+    responses((status = 200, description = "Idle, or 100-009 when not in wrap-up", body = Envelope<Reserved>)))]
 #[post("/cancelwork")]
 pub(super) async fn cancel_work(gateway: web::Data<Gateway>, agent: SignedIn, origin: Origin) -> ApiResult {
     run(&gateway, &agent, &origin, Command::CancelWork).await

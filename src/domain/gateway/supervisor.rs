@@ -49,7 +49,6 @@ pub struct BulkResult {
     /// Work number.
     pub work_no: String,
     /// This agent's outcome: `"0"`, or why not (e.g. 100-006 not signed in).
-    #[schema(value_type = String)]
     pub retcode: Retcode,
     pub message: String,
 }

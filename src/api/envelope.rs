@@ -109,7 +109,7 @@ impl CommandResponse {
 }
 
 /// Sign-in result (reference §3.3). Values are strings, as Huawei sends them.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginResult {
     /// VDN (virtual call centre) id.
@@ -134,7 +134,7 @@ pub struct LoginResult {
 }
 
 /// `agentstatus` result.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentStatus {
     /// 2 signed out, 3 busy, 4 idle, 5 wrap-up, 7 talking, 8 rest (reference §6.1).

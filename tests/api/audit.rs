@@ -303,7 +303,7 @@ async fn a_full_disk_refuses_commands_without_a_torn_record_and_the_trail_resume
     let mut state = app.state_of(101, &guid).await;
     for _ in 0..20 {
         let answer = if state == 4 { app.say_busy(101, &guid, "").await } else { app.say_free(101, &guid).await };
-        if answer.retcode() == "100-007" {
+        if answer.code() == Retcode::Internal {
             break;
         }
         answer.expect("0");
@@ -449,15 +449,14 @@ async fn the_head_is_published_as_an_anchor_that_a_new_chain_cannot_match() {
 
 #[tokio::test]
 async fn every_command_of_the_onlineagent_group_is_recorded_and_the_heartbeat_is_not() {
-    use reqwest::Method;
     let app = spawn_app().await;
     let guid = app.sign_in(101).await;
     let other = app.sign_in(102).await;
-    app.onlineagent(Method::POST, 101, &guid, "autoanswer/false").await.expect("0");
-    app.onlineagent(Method::POST, 101, &guid, "settalkright?flag=0").await.expect("0");
-    app.onlineagent(Method::POST, 101, &guid, "setcustomstate?customstate=42").await.expect("0");
-    app.onlineagent(Method::POST, 101, &guid, "handshake").await.expect("0");
-    app.call(Method::PUT, "onlineagent/101/heartbeat", Some(&guid), None).await.expect("0");
+    app.auto_answer(101, &guid, "false").await.expect("0");
+    app.set_talk_right(101, &guid, "?flag=0").await.expect("0");
+    app.set_custom_state(101, &guid, "?customstate=42").await.expect("0");
+    app.handshake(101, &guid).await.expect("0");
+    app.heartbeat(101, &guid).await.expect("0");
     app.send_note(101, &guid, &serde_json::json!({"agentIds": [102], "content": "hi"})).await.expect("0");
     let bulletin = serde_json::json!({"targettype": "0", "targetname": "1", "bulletindata": "team meeting"});
     app.notify_bulletin(101, &guid, &bulletin).await.expect("0");
@@ -487,11 +486,11 @@ async fn the_new_commands_change_nothing_while_the_trail_cannot_be_written() {
     let dir = app.settings.audit.file.parent().unwrap().to_owned();
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::write(&dir, b"not a directory").unwrap();
-    app.onlineagent(Method::POST, 101, &guid, "setcustomstate?customstate=42").await.expect("100-007");
-    let state = app.onlineagent(Method::GET, 101, &guid, "querycustomstate").await;
+    app.set_custom_state(101, &guid, "?customstate=42").await.expect("100-007");
+    let state = app.query_custom_state(101, &guid).await;
     state.expect("0");
     assert_eq!(state.body["result"]["customState"], 0, "{}", state.body);
     let loginex = app.call(Method::PUT, "onlineagent/102/loginex", None, Some(&app.login_body(102))).await;
     loginex.expect("100-007");
-    app.call(Method::PUT, "onlineagent/101/heartbeat", Some(&guid), None).await.expect("0");
+    app.heartbeat(101, &guid).await.expect("0");
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use agentgateway::retcode::Retcode;
 use agentgateway::settings::{MetricsListen, Settings};
 use agentgateway::{Application, StopHandle};
 use reqwest::{Method, StatusCode};
@@ -163,12 +164,30 @@ impl Answer {
         self.body["retcode"].as_str().unwrap_or_else(|| panic!("no retcode in {}", self.body))
     }
 
-    /// Asserts HTTP 200 with `expected` retcode; returns self for chaining.
+    /// Asserts HTTP 200 with `expected` retcode (which must be one of the
+    /// retcode table's: a typo fails the test); returns self for chaining.
     #[track_caller]
     pub fn expect(&self, expected: &str) -> &Self {
+        let known = Retcode::ALL.iter().any(|code| code.code() == expected);
+        assert!(known, "{expected:?} is not a retcode of the table");
         assert_eq!(self.status, StatusCode::OK, "HTTP status of {}", self.body);
         assert_eq!(self.retcode(), expected, "retcode of {}", self.body);
         self
+    }
+
+    /// The answer's retcode, typed.
+    #[track_caller]
+    pub fn code(&self) -> Retcode {
+        let text = self.retcode();
+        *Retcode::ALL.iter().find(|code| code.code() == text).unwrap_or_else(|| panic!("unknown retcode {text}"))
+    }
+
+    /// The envelope's `result`, read into `T` (a success's).
+    #[track_caller]
+    pub fn result<T: serde::de::DeserializeOwned>(&self) -> T {
+        self.expect("0");
+        serde_json::from_value(self.body["result"].clone())
+            .unwrap_or_else(|e| panic!("result of {} is not the documented type: {e}", self.body))
     }
 
     pub fn event(&self) -> &Value {
@@ -263,6 +282,24 @@ impl TestApp {
     pub async fn agent_status(&self, agent: u32, guid: &str) -> Answer {
         self.call(Method::GET, &format!("onlineagent/{agent}/agentstatus"), Some(guid), None).await
     }
+    pub async fn auto_answer(&self, agent: u32, guid: &str, flag: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/autoanswer/{flag}"), Some(guid), None).await
+    }
+    pub async fn set_talk_right(&self, agent: u32, guid: &str, query: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/settalkright{query}"), Some(guid), None).await
+    }
+    pub async fn set_custom_state(&self, agent: u32, guid: &str, query: &str) -> Answer {
+        self.call(Method::POST, &format!("onlineagent/{agent}/setcustomstate{query}"), Some(guid), None).await
+    }
+    pub async fn query_custom_state(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::GET, &format!("onlineagent/{agent}/querycustomstate"), Some(guid), None).await
+    }
+    pub async fn agent_skills_by_work_no(&self, agent: u32, guid: &str, work_no: &str) -> Answer {
+        self.call(Method::GET, &format!("onlineagent/{agent}/agentskillsbyworkno/{work_no}"), Some(guid), None).await
+    }
+    pub async fn heartbeat(&self, agent: u32, guid: &str) -> Answer {
+        self.call(Method::PUT, &format!("onlineagent/{agent}/heartbeat"), Some(guid), None).await
+    }
     pub async fn handshake(&self, agent: u32, guid: &str) -> Answer {
         self.call(Method::POST, &format!("onlineagent/{agent}/handshake"), Some(guid), None).await
     }
@@ -306,11 +343,10 @@ impl TestApp {
         }
     }
 
-    /// The agent's `agentState` code.
+    /// The agent's `agentState` code, read from the typed result.
     pub async fn state_of(&self, agent: u32, guid: &str) -> u64 {
-        let answer = self.agent_status(agent, guid).await;
-        answer.expect("0");
-        answer.body["result"]["agentState"].as_u64().unwrap()
+        let status: agentgateway::api::envelope::AgentStatus = self.agent_status(agent, guid).await.result();
+        u64::from(status.agent_state)
     }
 }
 
@@ -474,4 +510,28 @@ impl TestApp {
             .collect();
         RawAnswer { status, headers, body: body.to_owned() }
     }
+}
+
+impl TestApp {
+    /// The metrics text, scraped from the metrics listener.
+    pub async fn scrape(&self) -> String {
+        let origin = self.metrics_origin.as_ref().expect("this app has a metrics listener");
+        let response = self.client.get(format!("{origin}/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+        response.text().await.unwrap()
+    }
+
+    /// The value of one sample, e.g. `agentgateway_polls_waiting` or
+    /// `agentgateway_sign_outs_total{reason="57"}`; 0 when absent.
+    pub async fn metric(&self, sample: &str) -> f64 {
+        sample_value(&self.scrape().await, sample)
+    }
+}
+
+/// The value of `sample` in a metrics text; 0 when absent.
+pub fn sample_value(text: &str, sample: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(sample).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0.0, |value| value.parse().unwrap_or_else(|_| panic!("{sample} = {value}")))
 }

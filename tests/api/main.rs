@@ -6,6 +6,7 @@ mod agentevent;
 mod agentgroup;
 mod audit;
 mod docs_page;
+mod error_bodies;
 mod framework;
 mod helpers;
 mod huawei_clients;

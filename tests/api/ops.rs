@@ -5,30 +5,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{eventually, spawn_app, spawn_app_with, with_metrics, TestApp};
-
-impl TestApp {
-    /// The metrics text, scraped from the metrics listener.
-    pub async fn scrape(&self) -> String {
-        let origin = self.metrics_origin.as_ref().expect("this app has a metrics listener");
-        let response = self.client.get(format!("{origin}/metrics")).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
-        response.text().await.unwrap()
-    }
-
-    /// The value of one sample, e.g. `agentgateway_polls_waiting` or
-    /// `agentgateway_sign_outs_total{reason="57"}`; 0 when absent.
-    pub async fn metric(&self, sample: &str) -> f64 {
-        sample_value(&self.scrape().await, sample)
-    }
-}
-
-fn sample_value(text: &str, sample: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(sample).and_then(|rest| rest.strip_prefix(' ')))
-        .map_or(0.0, |value| value.parse().unwrap_or_else(|_| panic!("{sample} = {value}")))
-}
+use crate::helpers::{eventually, sample_value, spawn_app, spawn_app_with, with_metrics, TestApp};
 
 async fn get(app: &TestApp, url: String) -> crate::helpers::Answer {
     TestApp::answer(app.client.get(url).send().await.unwrap()).await

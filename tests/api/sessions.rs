@@ -143,14 +143,14 @@ async fn the_old_heartbeat_keeps_the_session_alive_and_answers_its_login_time() 
     // Heartbeats alone, no polls, for three heartbeat timeouts.
     let until = std::time::Instant::now() + Duration::from_millis(1_200);
     while std::time::Instant::now() < until {
-        let beat = app.call(reqwest::Method::PUT, "onlineagent/101/heartbeat", Some(&guid), None).await;
+        let beat = app.heartbeat(101, &guid).await;
         beat.expect("0");
         assert_eq!(beat.body["result"]["loginTime"], login_time);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(app.state_of(101, &guid).await, 4, "still signed in");
     let other = app.sign_in(102).await;
-    app.call(reqwest::Method::PUT, "onlineagent/101/heartbeat", Some(&other), None).await.expect("000-003");
+    app.heartbeat(101, &other).await.expect("000-003");
 }
 
 #[tokio::test]

@@ -12,12 +12,13 @@ async fn sign_in_answers_a_guid_and_the_documented_result() {
     let guid = answer.set_guid.clone().unwrap();
     let (uuid, node) = guid.split_once(".AgentGateway").expect("<uuid>.AgentGateway<N>");
     assert_eq!((uuid.len(), node), (36, "0"), "{guid}");
-    let result = &answer.body["result"];
-    assert_eq!(result["workno"], "101");
-    assert_eq!(result["mediatype"], "TTF");
-    assert_eq!(result["serverName"], "AgentGateway");
-    assert_eq!(result["vdnid"], 1);
-    assert!(result["loginTime"].as_str().unwrap().parse::<u64>().unwrap() > 1_600_000_000_000);
+    // Read into the documented type: every field present with its type.
+    let result: agentgateway::api::envelope::LoginResult = answer.result();
+    assert_eq!(
+        (result.work_no.as_str(), result.media_type.as_str(), result.server_name.as_str(), result.vdn_id),
+        ("101", "TTF", "AgentGateway", 1)
+    );
+    assert!(result.login_time.parse::<u64>().unwrap() > 1_600_000_000_000);
     assert!(answer.body.to_string().find("Agent@123").is_none(), "password echoed");
 }
 

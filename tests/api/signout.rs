@@ -47,15 +47,21 @@ async fn forced_sign_out_with_a_reason_works_from_every_state() {
 
 #[tokio::test]
 async fn a_waiting_poll_is_answered_by_the_sign_out_not_by_its_timer() {
-    let app = spawn_app_with(|s| s.gateway.poll_wait_ms = 20_000).await;
+    let app = spawn_app_with(|s| {
+        crate::helpers::with_metrics(s);
+        s.gateway.poll_wait_ms = 20_000;
+    })
+    .await;
     let guid = app.sign_in(101).await;
     app.drain_n(101, &guid, 2).await;
     let started = Instant::now();
     let poll = app.poll(101, &guid, "");
     let sign_out = async {
-        // Let the poll reach the gateway first; if it does not, it finds the
-        // event queued instead, and the assertions hold just the same.
-        tokio::task::yield_now().await;
+        // Once the gateway counts the poll as waiting, the sign-out must wake it.
+        crate::helpers::eventually(Duration::from_secs(10), || async {
+            (app.metric("agentgateway_polls_waiting").await == 1.0).then_some(())
+        })
+        .await;
         app.force_logout_with_reason(101, &guid, "42").await
     };
     let (answer, signed_out) = tokio::join!(poll, sign_out);

@@ -12,6 +12,7 @@
 mod client;
 mod load;
 mod netns;
+mod options;
 mod procfs;
 mod report;
 mod scenarios;
@@ -28,118 +29,7 @@ use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use report::{Meta, Results};
-use scenarios::{Ctx, Sizes};
-
-const USAGE: &str = "\
-agentgateway-bench: benchmarks a gateway it starts itself on 127.0.0.1.
-
-USAGE: cargo run --release -p agentgateway-bench [-- OPTIONS]
-
-  --smoke               tiny numbers, debug gateway, no Prism, no 19,000; writes to target/bench-smoke/
-  --runs N              runs per figure [3]
-  --only LIST           scenarios to run, comma-separated: command,waiting,signin,prism [all]
-  --waiting LIST        numbers of waiting agents [1000,5000,10000,19000]
-  --requests N          requests per load of scenario 1 [40000]
-  --wake-conns N        connections sending the forced sign-outs of scenario 2 [1]
-  --no-prism            skip the Prism comparison
-  --out DIR             where benchmarks.md and benchmarks.svg go [docs]
-  --gateway-arg ARG     extra flag for the gateway (repeatable), e.g. --gateway-arg=--workers=1
-  --gateway-env K=V     extra environment variable for the gateway (repeatable; profiling)
-  --help
-";
-
-struct Options {
-    smoke: bool,
-    only: Vec<String>,
-    prism: bool,
-    out: Option<PathBuf>,
-    gateway_args: Vec<String>,
-    gateway_env: Vec<(String, String)>,
-    sizes: Sizes,
-}
-
-fn parse_list(text: &str) -> Result<Vec<usize>, String> {
-    text.split(',').map(|n| n.trim().parse::<usize>().map_err(|_| format!("not a number: {n}"))).collect()
-}
-
-fn options() -> Result<Options, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let mut o = Options {
-        smoke,
-        only: vec!["command".into(), "waiting".into(), "signin".into(), "prism".into()],
-        prism: !smoke,
-        out: None,
-        gateway_args: Vec::new(),
-        gateway_env: Vec::new(),
-        sizes: if smoke {
-            Sizes {
-                runs: 1,
-                command_agents: 20,
-                signout_agents: 30,
-                concurrency: 4,
-                requests: 300,
-                warmup: 50,
-                waiting: vec![20, 50],
-                wake_conns: 2,
-                signin_agents: 4,
-                signin_concurrency: 2,
-                prism_requests: 0,
-                phase_limit: Duration::from_secs(30),
-            }
-        } else {
-            Sizes {
-                runs: 3,
-                command_agents: 1000,
-                signout_agents: 15_000,
-                concurrency: 64,
-                requests: 40_000,
-                warmup: 4_000,
-                waiting: vec![1000, 5000, 10_000, 19_000],
-                wake_conns: 1,
-                signin_agents: 100,
-                signin_concurrency: 8,
-                prism_requests: 5_000,
-                phase_limit: Duration::from_secs(120),
-            }
-        },
-    };
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || inline.clone().or_else(|| it.next()).ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--smoke" => {}
-            "--help" | "-h" => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            "--runs" => o.sizes.runs = value()?.parse().map_err(|_| "--runs: not a number")?,
-            "--only" => o.only = value()?.split(',').map(str::to_owned).collect(),
-            "--waiting" => o.sizes.waiting = parse_list(&value()?)?,
-            "--requests" => o.sizes.requests = value()?.parse().map_err(|_| "--requests: not a number")?,
-            "--wake-conns" => o.sizes.wake_conns = value()?.parse().map_err(|_| "--wake-conns: not a number")?,
-            "--no-prism" => o.prism = false,
-            "--out" => o.out = Some(PathBuf::from(value()?)),
-            "--gateway-arg" => o.gateway_args.push(value()?),
-            "--gateway-env" => {
-                let v = value()?;
-                let (k, v) = v.split_once('=').ok_or("--gateway-env needs KEY=VALUE")?;
-                o.gateway_env.push((k.to_owned(), v.to_owned()));
-            }
-            other => return Err(format!("unknown option {other}\n\n{USAGE}")),
-        }
-    }
-    if o.sizes.runs == 0 || o.sizes.wake_conns == 0 || o.sizes.waiting.iter().any(|n| *n == 0 || *n > 19_500) {
-        return Err(
-            "--runs and --wake-conns must be positive, each --waiting number 1..=19500 (open-file limit)".into()
-        );
-    }
-    Ok(o)
-}
+use scenarios::Ctx;
 
 fn run_text(program: &str, args: &[&str]) -> String {
     Command::new(program)
@@ -275,18 +165,22 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<bool, String> {
-    let o = options()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let o = options::parse(&args)?;
+    if o.help {
+        print!("{}", options::USAGE);
+        return Ok(true);
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no repository root")?.to_path_buf();
     let work = root.join("target").join(if o.smoke { "bench-smoke" } else { "bench" });
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
     let out = o.out.clone().unwrap_or_else(|| if o.smoke { work.clone() } else { root.join("docs") });
-    let wants = |s: &str| o.only.iter().any(|x| x == s);
 
     // Everything that may need the network happens before the namespace.
     let binary = build_gateway(&root, !o.smoke)?;
     let mut prism_note = String::from("skipped (--no-prism or --smoke)");
     let mut prism_bin = None;
-    if o.prism && wants("prism") {
+    if o.prism && o.wants("prism") {
         match install_prism(&root) {
             Ok(bin) => {
                 prism_note = prism_version(&root);
@@ -349,7 +243,7 @@ fn run() -> Result<bool, String> {
     };
     runtime.block_on(async {
         for run in 0..o.sizes.runs {
-            if wants("command") {
+            if o.wants("command") {
                 eprintln!("bench: run {}: command cost", run + 1);
                 match scenarios::command_cost(&ctx).await {
                     Ok(c) => {
@@ -366,7 +260,7 @@ fn run() -> Result<bool, String> {
                     Err(e) => results.errors.push(format!("command cost, run {}: {e}", run + 1)),
                 }
             }
-            if wants("waiting") {
+            if o.wants("waiting") {
                 for &n in &o.sizes.waiting {
                     eprintln!("bench: run {}: {n} waiting agents", run + 1);
                     match scenarios::waiting(&ctx, n).await {
@@ -397,7 +291,7 @@ fn run() -> Result<bool, String> {
                     }
                 }
             }
-            if wants("signin") {
+            if o.wants("signin") {
                 eprintln!("bench: run {}: sign-in with production hashing", run + 1);
                 match scenarios::production_signin(&ctx).await {
                     Ok(p) => {
@@ -431,7 +325,6 @@ fn run() -> Result<bool, String> {
         }
     });
 
-    let args: Vec<String> = std::env::args().skip(1).collect();
     results.meta = Meta {
         date: run_text("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         command: format!(

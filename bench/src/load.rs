@@ -41,6 +41,8 @@ pub fn login_body(work_no: u32) -> Bytes {
 pub enum Op {
     /// `GET /healthz`: the trivial route, the ceiling.
     Health,
+    /// `GET agentstatus` of the agent itself: a query (no state change, no audit record).
+    Status,
     /// `saybusy?reason=201` and `sayfree`, alternating per agent.
     Toggle,
     /// `forcelogoutwithreason/57` and sign-in again, alternating per agent.
@@ -78,6 +80,16 @@ pub async fn step(conn: &mut Conn, agent: &mut Agent, op: Op) -> Result<(), Fail
             } else {
                 Err(Failed::Answer(format!("healthz: {}", reply.describe())))
             }
+        }
+        Op::Status => {
+            let guid = agent.guid.clone().ok_or_else(|| Failed::Answer(format!("agent {wn} not signed in")))?;
+            let path = format!("{BASE}/onlineagent/{wn}/agentstatus");
+            let reply = conn.send(Method::GET, &path, Some(&guid), None).await.map_err(Failed::Transport)?;
+            let reply = expect_ok(reply, "agentstatus")?;
+            if reply.set_guid.is_some() {
+                agent.guid = reply.set_guid;
+            }
+            Ok(())
         }
         Op::Toggle => {
             let guid = agent.guid.clone().ok_or_else(|| Failed::Answer(format!("agent {wn} not signed in")))?;

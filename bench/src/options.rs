@@ -17,6 +17,7 @@ USAGE: cargo run --release -p agentgateway-bench [-- OPTIONS]
   --requests N          requests per load of scenario 1 [40000]
   --wake-conns N        connections sending the forced sign-outs of scenario 2 [1]
   --no-prism            skip the Prism comparison
+  --no-nginx            skip the nginx reference of scenario 1 (otherwise apt-get installs nginx-light if missing)
   --out DIR             where benchmarks.md and benchmarks.svg go [docs]
   --gateway-arg ARG     extra flag for the gateway (repeatable), e.g. --gateway-arg=--workers=1
   --gateway-env K=V     extra environment variable for the gateway (repeatable; profiling)
@@ -30,6 +31,7 @@ pub struct Options {
     pub smoke: bool,
     pub only: Vec<String>,
     pub prism: bool,
+    pub nginx: bool,
     pub out: Option<PathBuf>,
     pub gateway_args: Vec<String>,
     pub gateway_env: Vec<(String, String)>,
@@ -89,6 +91,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         smoke,
         only: vec!["command".into(), "waiting".into(), "signin".into(), "prism".into()],
         prism: !smoke,
+        nginx: true,
         out: None,
         gateway_args: Vec::new(),
         gateway_env: Vec::new(),
@@ -110,6 +113,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--requests" => o.sizes.requests = value()?.parse().map_err(|_| "--requests: not a number")?,
             "--wake-conns" => o.sizes.wake_conns = value()?.parse().map_err(|_| "--wake-conns: not a number")?,
             "--no-prism" => o.prism = false,
+            "--no-nginx" => o.nginx = false,
             "--out" => o.out = Some(PathBuf::from(value()?)),
             "--gateway-arg" => o.gateway_args.push(value()?),
             "--gateway-env" => {
@@ -140,10 +144,11 @@ mod tests {
     fn defaults_and_smoke_sizes() {
         let full = parse(&[]).unwrap();
         assert_eq!((full.sizes.runs, full.sizes.requests, full.sizes.concurrency), (3, 40_000, 64));
-        assert!(full.prism && full.wants("command") && full.wants("prism"));
+        assert!(full.prism && full.nginx && full.wants("command") && full.wants("prism"));
         let smoke = parse(&args("--smoke")).unwrap();
         assert_eq!((smoke.sizes.runs, smoke.sizes.requests), (1, 300));
-        assert!(!smoke.prism);
+        assert!(!smoke.prism && smoke.nginx);
+        assert!(!parse(&args("--smoke --no-nginx")).unwrap().nginx);
     }
 
     #[test]

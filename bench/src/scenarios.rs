@@ -1,5 +1,5 @@
-//! The scenarios: command cost against the ceiling, waiting agents (memory
-//! and wake-up latency), sign-in with production hashing, and Prism.
+//! The scenarios: command cost against the ceiling and nginx, waiting agents
+//! (memory and wake-up latency), sign-in with production hashing, and Prism.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::client::{Conn, Tls};
 use crate::load::{self, Agent, Lane, Op, Phase, BASE};
+use crate::nginx::Nginx;
 use crate::procfs;
 use crate::servers::Server;
 use crate::stats::{percentile, sorted};
@@ -54,6 +55,8 @@ pub struct Ctx {
     pub gateway_args: Vec<String>,
     /// Extra gateway environment (profiling).
     pub gateway_env: Vec<(String, String)>,
+    /// The reference server of scenario 1 (`None`: skipped or not installed).
+    pub nginx: Option<Nginx>,
     pub log_seq: AtomicUsize,
 }
 
@@ -107,30 +110,69 @@ fn check(phase: &Phase, what: &str) -> Result<(), String> {
 
 // ----- 1. command cost ----------------------------------------------------
 
-/// Scenario 1, one run: the ceiling (`/healthz`), busy/idle toggles, and
-/// forced sign-out with a reason plus sign-in again, on one gateway.
+/// Scenario 1, one run: nginx's static answer (the reference), the ceiling
+/// (`/healthz`), an agent's status query, busy/idle toggles, and forced
+/// sign-out with a reason plus sign-in again, on one gateway.
 pub struct CommandRun {
+    /// nginx, measured in the same run just before the gateway; `None`
+    /// when skipped, or when it failed (`nginx_error` says why).
+    pub nginx: Option<Phase>,
+    pub nginx_error: Option<String>,
     pub health: Phase,
+    pub status: Phase,
     pub toggle: Phase,
     pub sign_out_in: Phase,
     /// Sign-in alone (bench directory hashing) and forced sign-out alone.
     pub sign_in: Phase,
     pub sign_out: Phase,
+    /// TLS as the load generator negotiated it with the gateway and with nginx.
+    pub tls: String,
+    pub nginx_tls: String,
 }
 
+/// nginx's static JSON under the load shape of the gateway's `/healthz` row:
+/// the same connections and the same warm-up and request counts.
+async fn nginx_reference(ctx: &Ctx, nginx: &Nginx) -> Result<(Phase, String), String> {
+    let s = &ctx.sizes;
+    let n = ctx.log_seq.fetch_add(1, Ordering::Relaxed);
+    let mut server = nginx.start(&ctx.root, &ctx.work.join(format!("nginx-{n:02}")))?;
+    server.wait_ready(Some(&ctx.tls), crate::nginx::PATH, Duration::from_secs(20)).await?;
+    let pid = server.pid();
+    let conns = load::open_many(&server.target, Some(&ctx.tls), s.concurrency, 64).await?;
+    let tls = conns.first().map(|c| c.tls.clone()).unwrap_or_default();
+    let lanes = load::lanes(conns, Vec::new());
+    let (lanes, _) = load::run(pid, lanes, Op::Health, s.warmup, s.phase_limit).await;
+    let (_, phase) = load::run(pid, lanes, Op::Health, s.requests, s.phase_limit).await;
+    server.stop();
+    check(&phase, "nginx")?;
+    Ok((phase, tls))
+}
+
+/// One run of scenario 1. An nginx that fails leaves its row empty (and
+/// says why); the gateway's rows are measured anyway.
 pub async fn command_cost(ctx: &Ctx) -> Result<CommandRun, String> {
     let s = &ctx.sizes;
+    let (mut nginx, mut nginx_tls, mut nginx_error) = (None, String::new(), None);
+    if let Some(n) = &ctx.nginx {
+        match nginx_reference(ctx, n).await {
+            Ok((phase, tls)) => (nginx, nginx_tls) = (Some(phase), tls),
+            Err(e) => nginx_error = Some(e),
+        }
+    }
     let server = ctx.gateway(false).await?;
     let pid = server.pid();
     let conns = load::open_many(&server.target, Some(&ctx.tls), s.concurrency, 64).await?;
+    let tls = conns.first().map(|c| c.tls.clone()).unwrap_or_default();
     let lanes = load::lanes(conns, agents(s.command_agents));
     let (lanes, signin) = load::run(pid, lanes, Op::SignIn, u64::MAX, s.phase_limit).await;
     if signin.failures > 0 {
         return Err(format!("signing in the agents: {}", signin.first_failure.unwrap_or_default()));
     }
     let (lanes, _) = load::run(pid, lanes, Op::Health, s.warmup, s.phase_limit).await;
+    let (lanes, _) = load::run(pid, lanes, Op::Status, s.warmup, s.phase_limit).await;
     let (lanes, _) = load::run(pid, lanes, Op::Toggle, s.warmup, s.phase_limit).await;
     let (lanes, health) = load::run(pid, lanes, Op::Health, s.requests, s.phase_limit).await;
+    let (lanes, status) = load::run(pid, lanes, Op::Status, s.requests, s.phase_limit).await;
     let (lanes, toggle) = load::run(pid, lanes, Op::Toggle, s.requests, s.phase_limit).await;
     let (lanes, sign_out_in) = load::run(pid, lanes, Op::SignOutIn, s.requests, s.phase_limit).await;
     // Each alone, on agents not used above: sign in once, then force out once.
@@ -140,11 +182,12 @@ pub async fn command_cost(ctx: &Ctx) -> Result<CommandRun, String> {
     let (lanes, sign_in) = load::run(pid, load::lanes(conns, fresh), Op::SignIn, u64::MAX, s.phase_limit).await;
     let (_, sign_out) = load::run(pid, lanes, Op::SignOut, u64::MAX, s.phase_limit).await;
     check(&health, "healthz")?;
+    check(&status, "agentstatus")?;
     check(&toggle, "toggle")?;
     check(&sign_out_in, "sign-out/in")?;
     check(&sign_in, "sign-in")?;
     check(&sign_out, "forced sign-out")?;
-    Ok(CommandRun { health, toggle, sign_out_in, sign_in, sign_out })
+    Ok(CommandRun { nginx, nginx_error, health, status, toggle, sign_out_in, sign_in, sign_out, tls, nginx_tls })
 }
 
 // ----- 2 and 3. waiting agents: memory and wake-up ---------------------------

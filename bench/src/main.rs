@@ -32,7 +32,9 @@ use argon2::Params;
 
 use report::{Meta, Results};
 use scenarios::Ctx;
-use setup::{build_gateway, install_prism, lock_version, machine, phc, prism_version, run_text, write_directory};
+use setup::{
+    build_gateway, install_prism, load_average, lock_version, machine, phc, prism_version, run_text, write_directory,
+};
 
 fn main() -> ExitCode {
     match run() {
@@ -53,6 +55,7 @@ fn run() -> Result<bool, String> {
         print!("{}", options::USAGE);
         return Ok(true);
     }
+    let load_at_start = load_average();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no repository root")?.to_path_buf();
     let work = root.join("target").join(if o.smoke { "bench-smoke" } else { "bench" });
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
@@ -254,7 +257,7 @@ fn run() -> Result<bool, String> {
             let dirty = run_text("git", &["-C", &root.display().to_string(), "status", "--porcelain", "--untracked-files=no"]);
             if dirty.is_empty() || dirty == "unknown" { head } else { format!("{head} with uncommitted changes") }
         },
-        machine: machine(),
+        machine: format!("{}; load average {load_at_start} at the start, {} at the end", machine(), load_average()),
         versions: format!(
             "{}; agentgateway {}; actix-web {}, actix-http {}, rustls {} (ring), tokio {}; load generator: hyper {} + tokio-rustls {}",
             run_text("rustc", &["--version"]),

@@ -171,11 +171,11 @@ pub fn markdown(r: &Results, chart_name: &str) -> String {
         let _ = writeln!(
             out,
             "The reference is nginx serving the gateway's `/healthz` body as a static answer over the same \
-             certificate, with its access log on (Method, above), started fresh and loaded just before the \
-             gateway in each run: the same connections, warm-up and request count as the `/healthz` row. \
-             \"× nginx\" is each run's server CPU per request divided by nginx's in the same run (all its \
-             processes), median (min–max) over the runs. TLS as the load generator negotiated it: gateway \
-             `{}`, nginx `{}`.\n",
+             certificate, with its access log on (Method, above). In each run it is loaded twice, just before \
+             and just after the gateway's rows, each time with the `/healthz` row's connections, warm-up and \
+             request count; its row pools the two. \"× nginx\" is each run's server CPU per request divided by \
+             nginx's in the same run (all its processes), median (min–max) over the runs. TLS as the load \
+             generator negotiated it: gateway `{}`, nginx `{}`.\n",
             tls(|c| &c.tls).unwrap_or_default(),
             tls(|c| &c.nginx_tls).unwrap_or_default()
         );

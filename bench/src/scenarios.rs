@@ -114,8 +114,9 @@ fn check(phase: &Phase, what: &str) -> Result<(), String> {
 /// (`/healthz`), an agent's status query, busy/idle toggles, and forced
 /// sign-out with a reason plus sign-in again, on one gateway.
 pub struct CommandRun {
-    /// nginx, measured in the same run just before the gateway; `None`
-    /// when skipped, or when it failed (`nginx_error` says why).
+    /// nginx in the same run, just before and just after the gateway's
+    /// rows (pooled); `None` when skipped, or when it failed (`nginx_error`
+    /// says why).
     pub nginx: Option<Phase>,
     pub nginx_error: Option<String>,
     pub health: Phase,
@@ -130,35 +131,69 @@ pub struct CommandRun {
     pub nginx_tls: String,
 }
 
-/// nginx's static JSON under the load shape of the gateway's `/healthz` row:
-/// the same connections and the same warm-up and request counts.
-async fn nginx_reference(ctx: &Ctx, nginx: &Nginx) -> Result<(Phase, String), String> {
-    let s = &ctx.sizes;
-    let n = ctx.log_seq.fetch_add(1, Ordering::Relaxed);
-    let mut server = nginx.start(&ctx.root, &ctx.work.join(format!("nginx-{n:02}")))?;
-    server.wait_ready(Some(&ctx.tls), crate::nginx::PATH, Duration::from_secs(20)).await?;
-    let pid = server.pid();
-    let conns = load::open_many(&server.target, Some(&ctx.tls), s.concurrency, 64).await?;
-    let tls = conns.first().map(|c| c.tls.clone()).unwrap_or_default();
-    let lanes = load::lanes(conns, Vec::new());
-    let (lanes, _) = load::run(pid, lanes, Op::Health, s.warmup, s.phase_limit).await;
-    let (_, phase) = load::run(pid, lanes, Op::Health, s.requests, s.phase_limit).await;
-    server.stop();
-    check(&phase, "nginx")?;
-    Ok((phase, tls))
+/// nginx in one run of scenario 1: started before the gateway and loaded
+/// just before and just after the gateway's rows, so that the machine's
+/// drift during the run falls on both sides; its figure pools the two.
+struct Reference {
+    server: Option<Server>,
+    phases: Vec<Phase>,
+    tls: String,
+    error: Option<String>,
+}
+
+impl Reference {
+    async fn start(ctx: &Ctx) -> Reference {
+        let mut r = Reference { server: None, phases: Vec::new(), tls: String::new(), error: None };
+        let Some(nginx) = &ctx.nginx else { return r };
+        let n = ctx.log_seq.fetch_add(1, Ordering::Relaxed);
+        let started = nginx.start(&ctx.root, &ctx.work.join(format!("nginx-{n:02}")));
+        match started {
+            Ok(mut server) => {
+                match server.wait_ready(Some(&ctx.tls), crate::nginx::PATH, Duration::from_secs(20)).await {
+                    Ok(()) => r.server = Some(server),
+                    Err(e) => r.error = Some(e),
+                }
+            }
+            Err(e) => r.error = Some(e),
+        }
+        r
+    }
+
+    /// One load in the shape of the `/healthz` row: the same connections
+    /// (opened afresh), warm-up and request count.
+    async fn measure(&mut self, ctx: &Ctx) {
+        let Some(server) = &self.server else { return };
+        let s = &ctx.sizes;
+        let pid = server.pid();
+        let conns = match load::open_many(&server.target, Some(&ctx.tls), s.concurrency, 64).await {
+            Ok(conns) => conns,
+            Err(e) => {
+                (self.error, self.server) = (Some(e), None);
+                return;
+            }
+        };
+        self.tls = conns.first().map(|c| c.tls.clone()).unwrap_or_default();
+        let (lanes, _) = load::run(pid, load::lanes(conns, Vec::new()), Op::Health, s.warmup, s.phase_limit).await;
+        let (_, phase) = load::run(pid, lanes, Op::Health, s.requests, s.phase_limit).await;
+        match check(&phase, "nginx") {
+            Ok(()) => self.phases.push(phase),
+            Err(e) => (self.error, self.server) = (Some(e), None),
+        }
+    }
+
+    /// Stops nginx; its pooled phase, the negotiated TLS, and what failed.
+    fn finish(self) -> (Option<Phase>, String, Option<String>) {
+        let pooled = if self.error.is_none() { self.phases.into_iter().reduce(Phase::pooled) } else { None };
+        (pooled, self.tls, self.error)
+    }
 }
 
 /// One run of scenario 1. An nginx that fails leaves its row empty (and
 /// says why); the gateway's rows are measured anyway.
 pub async fn command_cost(ctx: &Ctx) -> Result<CommandRun, String> {
     let s = &ctx.sizes;
-    let (mut nginx, mut nginx_tls, mut nginx_error) = (None, String::new(), None);
-    if let Some(n) = &ctx.nginx {
-        match nginx_reference(ctx, n).await {
-            Ok((phase, tls)) => (nginx, nginx_tls) = (Some(phase), tls),
-            Err(e) => nginx_error = Some(e),
-        }
-    }
+    let mut reference = Reference::start(ctx).await;
+    reference.measure(ctx).await;
     let server = ctx.gateway(false).await?;
     let pid = server.pid();
     let conns = load::open_many(&server.target, Some(&ctx.tls), s.concurrency, 64).await?;
@@ -181,6 +216,8 @@ pub async fn command_cost(ctx: &Ctx) -> Result<CommandRun, String> {
     let conns: Vec<_> = lanes.into_iter().map(|l| l.conn).collect();
     let (lanes, sign_in) = load::run(pid, load::lanes(conns, fresh), Op::SignIn, u64::MAX, s.phase_limit).await;
     let (_, sign_out) = load::run(pid, lanes, Op::SignOut, u64::MAX, s.phase_limit).await;
+    reference.measure(ctx).await;
+    let (nginx, nginx_tls, nginx_error) = reference.finish();
     check(&health, "healthz")?;
     check(&status, "agentstatus")?;
     check(&toggle, "toggle")?;

@@ -60,6 +60,12 @@ pub fn machine() -> String {
     )
 }
 
+/// The machine's 1-minute load average (other engineers share it).
+pub fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().next().unwrap_or("?").to_owned()
+}
+
 pub fn phc(params: Option<Params>) -> Result<String, String> {
     let salt = SaltString::generate(&mut rand_core::OsRng);
     let argon = match params {

@@ -40,6 +40,8 @@ impl Tls {
 pub struct Conn {
     sender: SendRequest<Full<Bytes>>,
     host: String,
+    /// What TLS negotiated, e.g. "TLSv1_3 TLS13_AES_256_GCM_SHA384 X25519"; empty over plain HTTP.
+    pub tls: String,
 }
 
 /// An answer: status, body, and the Guid of a `Set-GUID` header.
@@ -92,16 +94,23 @@ impl Conn {
     pub async fn open(target: &Target, tls: Option<&Tls>) -> Result<Conn, String> {
         let tcp = TcpStream::connect(target.addr()).await.map_err(|e| format!("connect {}: {e}", target.url()))?;
         let _ = tcp.set_nodelay(true);
-        let sender = match (target.scheme(), tls) {
+        let (sender, negotiated) = match (target.scheme(), tls) {
             (Scheme::Https, Some(tls)) => {
                 let name = ServerName::IpAddress(target.addr().ip().into());
                 let stream = tls.0.connect(name, tcp).await.map_err(|e| format!("TLS handshake: {e}"))?;
-                handshake(stream).await?
+                let state = stream.get_ref().1;
+                let negotiated = format!(
+                    "{:?} {:?} {:?}",
+                    state.protocol_version().ok_or("no TLS version")?,
+                    state.negotiated_cipher_suite().ok_or("no cipher suite")?.suite(),
+                    state.negotiated_key_exchange_group().ok_or("no key exchange")?.name()
+                );
+                (handshake(stream).await?, negotiated)
             }
             (Scheme::Https, None) => return Err("an https target needs TLS settings".into()),
-            (Scheme::Http, _) => handshake(tcp).await?,
+            (Scheme::Http, _) => (handshake(tcp).await?, String::new()),
         };
-        Ok(Conn { sender, host: target.host() })
+        Ok(Conn { sender, host: target.host(), tls: negotiated })
     }
 
     /// Sends one request on this connection and reads the whole answer.

@@ -41,6 +41,8 @@ pub fn login_body(work_no: u32) -> Bytes {
 pub enum Op {
     /// `GET /healthz`: the trivial route, the ceiling.
     Health,
+    /// `GET agentstatus` of the agent itself: a query (no state change, no audit record).
+    Status,
     /// `saybusy?reason=201` and `sayfree`, alternating per agent.
     Toggle,
     /// `forcelogoutwithreason/57` and sign-in again, alternating per agent.
@@ -78,6 +80,16 @@ pub async fn step(conn: &mut Conn, agent: &mut Agent, op: Op) -> Result<(), Fail
             } else {
                 Err(Failed::Answer(format!("healthz: {}", reply.describe())))
             }
+        }
+        Op::Status => {
+            let guid = agent.guid.clone().ok_or_else(|| Failed::Answer(format!("agent {wn} not signed in")))?;
+            let path = format!("{BASE}/onlineagent/{wn}/agentstatus");
+            let reply = conn.send(Method::GET, &path, Some(&guid), None).await.map_err(Failed::Transport)?;
+            let reply = expect_ok(reply, "agentstatus")?;
+            if reply.set_guid.is_some() {
+                agent.guid = reply.set_guid;
+            }
+            Ok(())
         }
         Op::Toggle => {
             let guid = agent.guid.clone().ok_or_else(|| Failed::Answer(format!("agent {wn} not signed in")))?;
@@ -172,6 +184,20 @@ impl Phase {
     pub fn p(&self, q: f64) -> f64 {
         percentile(&self.latencies_us, q)
     }
+
+    /// Two loads of the same shape as one: counts, times and CPU added,
+    /// latencies merged.
+    pub fn pooled(mut self, other: Phase) -> Phase {
+        self.requests += other.requests;
+        self.failures += other.failures;
+        self.first_failure = self.first_failure.or(other.first_failure);
+        self.seconds += other.seconds;
+        self.server_cpu_s += other.server_cpu_s;
+        self.client_cpu_s += other.client_cpu_s;
+        self.latencies_us.extend(other.latencies_us);
+        self.latencies_us = sorted(self.latencies_us);
+        self
+    }
 }
 
 /// Runs `op` on every lane until `requests` were sent or `limit` passed.
@@ -232,4 +258,24 @@ pub async fn run(server_pid: u32, lanes: Vec<Lane>, op: Op, requests: u64, limit
     phase.client_cpu_s = procfs::self_cpu_seconds() - client_before;
     phase.latencies_us = sorted(all);
     (back, phase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Phase;
+
+    #[test]
+    fn pooled_phases_add_up() {
+        let a = Phase {
+            requests: 100,
+            seconds: 1.0,
+            server_cpu_s: 0.001,
+            latencies_us: vec![1.0, 3.0],
+            ..Phase::default()
+        };
+        let b = Phase { requests: 300, seconds: 1.0, server_cpu_s: 0.005, latencies_us: vec![2.0], ..Phase::default() };
+        let p = a.pooled(b);
+        assert_eq!((p.requests, p.rps(), p.latencies_us.clone()), (400, 200.0, vec![1.0, 2.0, 3.0]));
+        assert!((p.cpu_us_per_request() - 15.0).abs() < 1e-9);
+    }
 }

@@ -9,258 +9,32 @@
 //! Safety: load goes only to literal 127.0.0.1 targets ([`target::Target`]),
 //! inside a private network namespace when the kernel allows one.
 
+mod chart;
 mod client;
 mod load;
 mod netns;
+mod nginx;
+mod options;
 mod procfs;
 mod report;
 mod scenarios;
 mod servers;
+mod setup;
 mod stats;
 mod target;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::Path;
+use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::Params;
 
 use report::{Meta, Results};
-use scenarios::{Ctx, Sizes};
-
-const USAGE: &str = "\
-agentgateway-bench: benchmarks a gateway it starts itself on 127.0.0.1.
-
-USAGE: cargo run --release -p agentgateway-bench [-- OPTIONS]
-
-  --smoke               tiny numbers, debug gateway, no Prism, no 19,000; writes to target/bench-smoke/
-  --runs N              runs per figure [3]
-  --only LIST           scenarios to run, comma-separated: command,waiting,signin,prism [all]
-  --waiting LIST        numbers of waiting agents [1000,5000,10000,19000]
-  --requests N          requests per load of scenario 1 [40000]
-  --wake-conns N        connections sending the forced sign-outs of scenario 2 [1]
-  --no-prism            skip the Prism comparison
-  --out DIR             where benchmarks.md and benchmarks.svg go [docs]
-  --gateway-arg ARG     extra flag for the gateway (repeatable), e.g. --gateway-arg=--workers=1
-  --gateway-env K=V     extra environment variable for the gateway (repeatable; profiling)
-  --help
-";
-
-struct Options {
-    smoke: bool,
-    only: Vec<String>,
-    prism: bool,
-    out: Option<PathBuf>,
-    gateway_args: Vec<String>,
-    gateway_env: Vec<(String, String)>,
-    sizes: Sizes,
-}
-
-fn parse_list(text: &str) -> Result<Vec<usize>, String> {
-    text.split(',').map(|n| n.trim().parse::<usize>().map_err(|_| format!("not a number: {n}"))).collect()
-}
-
-fn options() -> Result<Options, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let mut o = Options {
-        smoke,
-        only: vec!["command".into(), "waiting".into(), "signin".into(), "prism".into()],
-        prism: !smoke,
-        out: None,
-        gateway_args: Vec::new(),
-        gateway_env: Vec::new(),
-        sizes: if smoke {
-            Sizes {
-                runs: 1,
-                command_agents: 20,
-                signout_agents: 30,
-                concurrency: 4,
-                requests: 300,
-                warmup: 50,
-                waiting: vec![20, 50],
-                wake_conns: 2,
-                signin_agents: 4,
-                signin_concurrency: 2,
-                prism_requests: 0,
-                phase_limit: Duration::from_secs(30),
-            }
-        } else {
-            Sizes {
-                runs: 3,
-                command_agents: 1000,
-                signout_agents: 15_000,
-                concurrency: 64,
-                requests: 40_000,
-                warmup: 4_000,
-                waiting: vec![1000, 5000, 10_000, 19_000],
-                wake_conns: 1,
-                signin_agents: 100,
-                signin_concurrency: 8,
-                prism_requests: 5_000,
-                phase_limit: Duration::from_secs(120),
-            }
-        },
-    };
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || inline.clone().or_else(|| it.next()).ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--smoke" => {}
-            "--help" | "-h" => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            "--runs" => o.sizes.runs = value()?.parse().map_err(|_| "--runs: not a number")?,
-            "--only" => o.only = value()?.split(',').map(str::to_owned).collect(),
-            "--waiting" => o.sizes.waiting = parse_list(&value()?)?,
-            "--requests" => o.sizes.requests = value()?.parse().map_err(|_| "--requests: not a number")?,
-            "--wake-conns" => o.sizes.wake_conns = value()?.parse().map_err(|_| "--wake-conns: not a number")?,
-            "--no-prism" => o.prism = false,
-            "--out" => o.out = Some(PathBuf::from(value()?)),
-            "--gateway-arg" => o.gateway_args.push(value()?),
-            "--gateway-env" => {
-                let v = value()?;
-                let (k, v) = v.split_once('=').ok_or("--gateway-env needs KEY=VALUE")?;
-                o.gateway_env.push((k.to_owned(), v.to_owned()));
-            }
-            other => return Err(format!("unknown option {other}\n\n{USAGE}")),
-        }
-    }
-    if o.sizes.runs == 0 || o.sizes.wake_conns == 0 || o.sizes.waiting.iter().any(|n| *n == 0 || *n > 19_500) {
-        return Err(
-            "--runs and --wake-conns must be positive, each --waiting number 1..=19500 (open-file limit)".into()
-        );
-    }
-    Ok(o)
-}
-
-fn run_text(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn lock_version(root: &Path, name: &str) -> String {
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == format!("name = \"{name}\"") {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return v.trim_end_matches('"').to_owned();
-            }
-        }
-    }
-    "?".into()
-}
-
-fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map_or("unknown CPU".into(), |(_, v)| v.trim().to_owned());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem_kib: f64 = meminfo
-        .lines()
-        .find(|l| l.starts_with("MemTotal:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit fills the struct.
-    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    format!(
-        "{model}, {cores} cores, {:.0} GiB RAM, {}, open-file limit {} per process; shared with other work",
-        mem_kib / 1024.0 / 1024.0,
-        run_text("uname", &["-sr"]),
-        limit.rlim_cur
-    )
-}
-
-fn phc(params: Option<Params>) -> Result<String, String> {
-    let salt = SaltString::generate(&mut rand_core::OsRng);
-    let argon = match params {
-        Some(p) => Argon2::new(Algorithm::Argon2id, Version::V0x13, p),
-        None => Argon2::default(),
-    };
-    argon.hash_password(load::PASSWORD.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
-}
-
-/// A directory of `count` agents (101, 102, …), all with the same hash;
-/// phone number = work number.
-fn write_directory(path: &Path, count: usize, hash: &str) -> Result<(), String> {
-    let mut text = String::from("[[skills]]\nid = 1\nname = \"Bench\"\n");
-    for i in 0..count {
-        let wn = 101 + i;
-        text.push_str(&format!(
-            "\n[[agents]]\nwork_no = {wn}\npassword_hash = \"{hash}\"\nphones = [\"{wn}\"]\nskills = [1]\n"
-        ));
-    }
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Builds the gateway (before entering the namespace: cargo may need the registry).
-fn build_gateway(root: &Path, release: bool) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.current_dir(root).args(["build", "--locked", "-p", "agentgateway", "--bin", "agentgateway"]);
-    if release {
-        command.arg("--release");
-    } else {
-        // The features `cargo test` builds the binary with: after the tests
-        // (as in CI) this is a no-op instead of a second build.
-        command.arg("--tests");
-    }
-    let status = command.status().map_err(|e| format!("cargo build: {e}"))?;
-    if !status.success() {
-        return Err(format!("cargo build of the gateway failed ({status})"));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or(root.join("target"), PathBuf::from);
-    Ok(target.join(if release { "release" } else { "debug" }).join("agentgateway"))
-}
-
-/// Installs Prism into bench/node_modules if needed; returns its launcher.
-fn install_prism(root: &Path) -> Result<PathBuf, String> {
-    let dir = root.join("bench");
-    let bin = dir.join("node_modules/.bin/prism");
-    if !bin.exists() {
-        let verb = if dir.join("package-lock.json").exists() { "ci" } else { "install" };
-        eprintln!("bench: installing Prism with npm {verb} (once, into bench/node_modules)");
-        let status = Command::new("npm")
-            .current_dir(&dir)
-            .args([verb, "--no-audit", "--no-fund"])
-            .status()
-            .map_err(|e| format!("npm: {e}"))?;
-        if !status.success() || !bin.exists() {
-            return Err(format!("npm {verb} failed ({status})"));
-        }
-    }
-    Ok(bin)
-}
-
-fn prism_version(root: &Path) -> String {
-    let text =
-        std::fs::read_to_string(root.join("bench/node_modules/@stoplight/prism-cli/package.json")).unwrap_or_default();
-    let version = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("\"version\": \""))
-        .map(|v| v.trim_end_matches([',', '"']).to_owned())
-        .unwrap_or_else(|| "?".into());
-    format!("@stoplight/prism-cli {version} on Node.js {}", run_text("node", &["--version"]))
-}
+use scenarios::Ctx;
+use setup::{
+    build_gateway, install_prism, load_average, lock_version, machine, phc, prism_version, run_text, write_directory,
+};
 
 fn main() -> ExitCode {
     match run() {
@@ -275,18 +49,23 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<bool, String> {
-    let o = options()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let o = options::parse(&args)?;
+    if o.help {
+        print!("{}", options::USAGE);
+        return Ok(true);
+    }
+    let load_at_start = load_average();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no repository root")?.to_path_buf();
     let work = root.join("target").join(if o.smoke { "bench-smoke" } else { "bench" });
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
     let out = o.out.clone().unwrap_or_else(|| if o.smoke { work.clone() } else { root.join("docs") });
-    let wants = |s: &str| o.only.iter().any(|x| x == s);
 
     // Everything that may need the network happens before the namespace.
     let binary = build_gateway(&root, !o.smoke)?;
     let mut prism_note = String::from("skipped (--no-prism or --smoke)");
     let mut prism_bin = None;
-    if o.prism && wants("prism") {
+    if o.prism && o.wants("prism") {
         match install_prism(&root) {
             Ok(bin) => {
                 prism_note = prism_version(&root);
@@ -295,6 +74,35 @@ fn run() -> Result<bool, String> {
             Err(e) => prism_note = format!("Prism could not be installed: {e}"),
         }
     }
+    let mut setup_errors = Vec::new();
+    let mut nginx_ref = None;
+    let nginx_note = if !o.wants("command") {
+        "not run (scenario 1 not selected)".to_owned()
+    } else if !o.nginx {
+        "skipped (--no-nginx)".to_owned()
+    } else {
+        match nginx::ensure_installed() {
+            Ok(bin) => {
+                let n = nginx::prepare(bin, nginx::gateway_workers(&o.gateway_args, &o.gateway_env));
+                let note = format!(
+                    "{}; {} worker processes (the gateway's workers){}",
+                    n.version,
+                    n.workers,
+                    if n.own_pid_namespace {
+                        ""
+                    } else {
+                        "; no PID namespace of its own (its workers would outlive a killed harness)"
+                    }
+                );
+                nginx_ref = Some(n);
+                note
+            }
+            Err(e) => {
+                setup_errors.push(format!("nginx reference: {e} (--no-nginx skips it)"));
+                format!("not measured: {e}")
+            }
+        }
+    };
     let max_agents =
         o.sizes.waiting.iter().copied().chain([o.sizes.command_agents + o.sizes.signout_agents]).max().unwrap_or(1);
     let cheap = work.join("directory-cheap.toml");
@@ -336,6 +144,7 @@ fn run() -> Result<bool, String> {
         production_directory: production,
         gateway_args: o.gateway_args.clone(),
         gateway_env: o.gateway_env.clone(),
+        nginx: nginx_ref.clone(),
         log_seq: AtomicUsize::new(0),
     };
     let mut results = Results {
@@ -345,17 +154,22 @@ fn run() -> Result<bool, String> {
         waiting: Vec::new(),
         signin: Vec::new(),
         prism: Vec::new(),
-        errors: Vec::new(),
+        errors: setup_errors,
     };
     runtime.block_on(async {
         for run in 0..o.sizes.runs {
-            if wants("command") {
+            if o.wants("command") {
                 eprintln!("bench: run {}: command cost", run + 1);
                 match scenarios::command_cost(&ctx).await {
                     Ok(c) => {
+                        if let Some(e) = &c.nginx_error {
+                            results.errors.push(format!("nginx reference, run {}: {e}", run + 1));
+                        }
                         eprintln!(
-                            "bench:   server CPU µs/request: healthz {:.1}, toggle {:.1}, sign-out/in {:.1}, sign-in {:.1}, forced sign-out {:.1}",
+                            "bench:   server CPU µs/request: nginx {:.1}, healthz {:.1}, agentstatus {:.1}, toggle {:.1}, sign-out/in {:.1}, sign-in {:.1}, forced sign-out {:.1}",
+                            c.nginx.as_ref().map_or(f64::NAN, |p| p.cpu_us_per_request()),
                             c.health.cpu_us_per_request(),
+                            c.status.cpu_us_per_request(),
                             c.toggle.cpu_us_per_request(),
                             c.sign_out_in.cpu_us_per_request(),
                             c.sign_in.cpu_us_per_request(),
@@ -366,7 +180,7 @@ fn run() -> Result<bool, String> {
                     Err(e) => results.errors.push(format!("command cost, run {}: {e}", run + 1)),
                 }
             }
-            if wants("waiting") {
+            if o.wants("waiting") {
                 for &n in &o.sizes.waiting {
                     eprintln!("bench: run {}: {n} waiting agents", run + 1);
                     match scenarios::waiting(&ctx, n).await {
@@ -397,7 +211,7 @@ fn run() -> Result<bool, String> {
                     }
                 }
             }
-            if wants("signin") {
+            if o.wants("signin") {
                 eprintln!("bench: run {}: sign-in with production hashing", run + 1);
                 match scenarios::production_signin(&ctx).await {
                     Ok(p) => {
@@ -431,7 +245,6 @@ fn run() -> Result<bool, String> {
         }
     });
 
-    let args: Vec<String> = std::env::args().skip(1).collect();
     results.meta = Meta {
         date: run_text("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         command: format!(
@@ -444,7 +257,7 @@ fn run() -> Result<bool, String> {
             let dirty = run_text("git", &["-C", &root.display().to_string(), "status", "--porcelain", "--untracked-files=no"]);
             if dirty.is_empty() || dirty == "unknown" { head } else { format!("{head} with uncommitted changes") }
         },
-        machine: machine(),
+        machine: format!("{}; load average {load_at_start} at the start, {} at the end", machine(), load_average()),
         versions: format!(
             "{}; agentgateway {}; actix-web {}, actix-http {}, rustls {} (ring), tokio {}; load generator: hyper {} + tokio-rustls {}",
             run_text("rustc", &["--version"]),
@@ -467,35 +280,43 @@ fn run() -> Result<bool, String> {
             a.join(" ")
         },
         prism: prism_note,
+        nginx: nginx_note,
     };
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let md = out.join("benchmarks.md");
     let svg = out.join("benchmarks.svg");
     report::write_markdown(&md, &report::markdown(&results, "benchmarks.svg"))?;
     if !results.waiting.is_empty() {
-        report::chart(&svg, &results.waiting)?;
+        chart::chart(&svg, &results.waiting)?;
     }
     eprintln!("bench: wrote {} and {}", md.display(), svg.display());
     for e in &results.errors {
         eprintln!("bench: error: {e}");
     }
     if o.smoke {
-        return smoke_verdict(&results, &md, &svg);
+        return smoke_verdict(&results, o.nginx, &md, &svg);
     }
     Ok(results.errors.is_empty())
 }
 
 /// Smoke mode asserts that every scenario worked, not how fast.
-fn smoke_verdict(r: &Results, md: &Path, svg: &Path) -> Result<bool, String> {
+fn smoke_verdict(r: &Results, with_nginx: bool, md: &Path, svg: &Path) -> Result<bool, String> {
     let mut problems = r.errors.clone();
     for c in &r.command {
-        for (name, p) in [
+        let mut phases = vec![
             ("healthz", &c.health),
+            ("agentstatus", &c.status),
             ("toggle", &c.toggle),
             ("sign-out/in", &c.sign_out_in),
             ("sign-in", &c.sign_in),
             ("forced sign-out", &c.sign_out),
-        ] {
+        ];
+        match &c.nginx {
+            Some(p) => phases.push(("nginx", p)),
+            None if with_nginx => problems.push("the nginx reference did not run".into()),
+            None => {}
+        }
+        for (name, p) in phases {
             if p.requests == 0 || p.failures > 0 || !p.cpu_us_per_request().is_finite() {
                 problems
                     .push(format!("{name}: {} requests, {} failures {:?}", p.requests, p.failures, p.first_failure));
@@ -533,7 +354,8 @@ fn smoke_verdict(r: &Results, md: &Path, svg: &Path) -> Result<bool, String> {
         problems.push(format!("{} is not an SVG", svg.display()));
     }
     if problems.is_empty() {
-        println!("bench smoke: every scenario ran (Prism and 19,000 agents are skipped in smoke mode)");
+        let nginx = if with_nginx { "with the nginx reference" } else { "nginx reference skipped (--no-nginx)" };
+        println!("bench smoke: every scenario ran, {nginx} (Prism and 19,000 agents are skipped in smoke mode)");
         println!("smoke: 1 passed, 0 failed");
         Ok(true)
     } else {

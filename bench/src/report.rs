@@ -1,14 +1,13 @@
 //! The results: a Markdown section in `docs/benchmarks.md` (between
-//! markers, so the hand-written analysis around it stays) and an SVG chart.
+//! markers, so the hand-written analysis around it stays); the chart is
+//! in `chart.rs`.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use plotters::prelude::*;
-
 use crate::load::Phase;
 use crate::scenarios::{CommandRun, Sizes, WaitRun};
-use crate::stats::Spread;
+use crate::stats::{spread, Spread};
 
 pub const START: &str = "<!-- generated:start (cargo run --release -p agentgateway-bench rewrites this part) -->";
 pub const END: &str = "<!-- generated:end -->";
@@ -25,6 +24,8 @@ pub struct Meta {
     pub profile: String,
     pub gateway_args: String,
     pub prism: String,
+    /// The reference server of scenario 1, or why it was not measured.
+    pub nginx: String,
 }
 
 /// Everything measured.
@@ -36,10 +37,6 @@ pub struct Results {
     pub signin: Vec<Phase>,
     pub prism: Vec<Phase>,
     pub errors: Vec<String>,
-}
-
-fn spread<T>(runs: &[T], f: impl Fn(&T) -> f64) -> Spread {
-    Spread::of(&runs.iter().map(f).collect::<Vec<_>>())
 }
 
 fn thousands(n: usize) -> String {
@@ -62,12 +59,14 @@ fn failures(phases: &[&Phase]) -> String {
     }
 }
 
-fn phase_row(out: &mut String, name: &str, phases: &[&Phase], ceiling: Option<f64>) {
+/// One row of the command-cost table. `ceiling`: `None` for the ceiling
+/// itself; `vs_nginx`: the cell of the nginx column.
+fn phase_row(out: &mut String, name: &str, phases: &[&Phase], ceiling: Option<f64>, vs_nginx: &str) {
     let cpu = Spread::of(&phases.iter().map(|p| p.cpu_us_per_request()).collect::<Vec<_>>());
     let ratio = ceiling.map_or("1 (ceiling)".into(), |c| format!("{:.2}×", cpu.median / c));
     let _ = writeln!(
         out,
-        "| {name} | {} | {} | {} | {} | {} | **{}** | {ratio} | {} | {} |",
+        "| {name} | {} | {} | {} | {} | {} | **{}** | {ratio} | {vs_nginx} | {} | {} |",
         phases.iter().map(|p| p.requests).sum::<u64>() / phases.len().max(1) as u64,
         Spread::of(&phases.iter().map(|p| p.rps()).collect::<Vec<_>>()).show(0),
         Spread::of(&phases.iter().map(|p| p.p(0.5)).collect::<Vec<_>>()).show(0),
@@ -77,6 +76,16 @@ fn phase_row(out: &mut String, name: &str, phases: &[&Phase], ceiling: Option<f6
         Spread::of(&phases.iter().map(|p| p.client_cpu_us_per_request()).collect::<Vec<_>>()).show(1),
         failures(phases),
     );
+}
+
+/// Each run's server CPU per request of `row` divided by nginx's in the
+/// same run; runs without an nginx figure are left out.
+pub fn vs_nginx(runs: &[CommandRun], row: impl Fn(&CommandRun) -> &Phase) -> Spread {
+    let ratios: Vec<f64> = runs
+        .iter()
+        .filter_map(|c| c.nginx.as_ref().map(|n| row(c).cpu_us_per_request() / n.cpu_us_per_request()))
+        .collect();
+    Spread::of(&ratios)
 }
 
 /// The generated Markdown section.
@@ -92,6 +101,7 @@ pub fn markdown(r: &Results, chart_name: &str) -> String {
     let _ = writeln!(out, "- Versions: {}", m.versions);
     let _ = writeln!(out, "- Network: {}", m.network);
     let _ = writeln!(out, "- Gateway flags: `{}`", m.gateway_args);
+    let _ = writeln!(out, "- Reference server: {}", m.nginx);
     let _ = writeln!(
         out,
         "- Runs: {} per figure; a cell shows the median and, in brackets, min–max over the runs.",
@@ -119,21 +129,33 @@ pub fn markdown(r: &Results, chart_name: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "| Load | requests | requests/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/request | vs ceiling | client CPU µs/request | failures |"
+        "| Load | requests | requests/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/request | vs ceiling | × nginx | client CPU µs/request | failures |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|");
     let health: Vec<&Phase> = r.command.iter().map(|c| &c.health).collect();
     let toggle: Vec<&Phase> = r.command.iter().map(|c| &c.toggle).collect();
-    let cycle: Vec<&Phase> = r.command.iter().map(|c| &c.sign_out_in).collect();
     let sign_out: Vec<&Phase> = r.command.iter().map(|c| &c.sign_out).collect();
-    let sign_in: Vec<&Phase> = r.command.iter().map(|c| &c.sign_in).collect();
+    let nginx: Vec<&Phase> = r.command.iter().filter_map(|c| c.nginx.as_ref()).collect();
     let ceiling = Spread::of(&health.iter().map(|p| p.cpu_us_per_request()).collect::<Vec<_>>()).median;
-    if !r.command.is_empty() {
-        phase_row(&mut out, "`GET /healthz` (ceiling)", &health, None);
-        phase_row(&mut out, "`saybusy` / `sayfree`, alternating", &toggle, Some(ceiling));
-        phase_row(&mut out, "`forcelogoutwithreason/57` / sign-in, alternating", &cycle, Some(ceiling));
-        phase_row(&mut out, "`forcelogoutwithreason/57` alone (each agent once)", &sign_out, Some(ceiling));
-        phase_row(&mut out, "sign-in alone (bench hashing, each agent once)", &sign_in, Some(ceiling));
+    if !nginx.is_empty() {
+        phase_row(&mut out, "nginx, static JSON on `GET /healthz` (reference)", &nginx, Some(ceiling), "1 (reference)");
+    }
+    type Row = (&'static str, fn(&CommandRun) -> &Phase);
+    let rows: [Row; 6] = [
+        ("`GET /healthz` (ceiling)", |c| &c.health),
+        ("`GET agentstatus` (an agent's own status)", |c| &c.status),
+        ("`saybusy` / `sayfree`, alternating", |c| &c.toggle),
+        ("`forcelogoutwithreason/57` / sign-in, alternating", |c| &c.sign_out_in),
+        ("`forcelogoutwithreason/57` alone (each agent once)", |c| &c.sign_out),
+        ("sign-in alone (bench hashing, each agent once)", |c| &c.sign_in),
+    ];
+    for (i, (name, row)) in rows.iter().enumerate() {
+        if r.command.is_empty() {
+            break;
+        }
+        let phases: Vec<&Phase> = r.command.iter().map(row).collect();
+        let times = vs_nginx(&r.command, row).show_times(2);
+        phase_row(&mut out, name, &phases, (i > 0).then_some(ceiling), &times);
     }
     out.push('\n');
     let _ = writeln!(
@@ -142,6 +164,22 @@ pub fn markdown(r: &Results, chart_name: &str) -> String {
          checks the password on the blocking thread pool, with the bench directory's cheap hash (section 4).\n",
         thousands(s.signout_agents)
     );
+    if nginx.is_empty() {
+        let _ = writeln!(out, "The nginx reference was not measured: {}.\n", m.nginx);
+    } else {
+        let tls = |f: fn(&CommandRun) -> &String| r.command.iter().map(f).find(|t| !t.is_empty()).cloned();
+        let _ = writeln!(
+            out,
+            "The reference is nginx serving the gateway's `/healthz` body as a static answer over the same \
+             certificate, with its access log on (Method, above). In each run it is loaded twice, just before \
+             and just after the gateway's rows, each time with the `/healthz` row's connections, warm-up and \
+             request count; its row pools the two. \"× nginx\" is each run's server CPU per request divided by \
+             nginx's in the same run (all its processes), median (min–max) over the runs. TLS as the load \
+             generator negotiated it: gateway `{}`, nginx `{}`.\n",
+            tls(|c| &c.tls).unwrap_or_default(),
+            tls(|c| &c.nginx_tls).unwrap_or_default()
+        );
+    }
 
     let _ = writeln!(out, "### 2–3. Waiting agents: memory and wake-up latency\n");
     let _ = writeln!(
@@ -274,6 +312,16 @@ pub fn markdown(r: &Results, chart_name: &str) -> String {
         );
         let ratio = Spread::of(&sign_out.iter().map(|p| p.cpu_us_per_request()).collect::<Vec<_>>()).median / ceiling;
         let _ = writeln!(out, "| … and `forcelogoutwithreason` | {ratio:.2}× | {} |", verdict(ratio <= 2.0));
+        let name = "State-change command ≤ 1.5× nginx's server CPU per request";
+        let toggle = vs_nginx(&r.command, |c| &c.toggle);
+        let sign_out = vs_nginx(&r.command, |c| &c.sign_out);
+        if toggle.runs == 0 {
+            let _ = writeln!(out, "| {name} | not measured (no nginx figure) | – |");
+        } else {
+            let (t, s) = (toggle.median, sign_out.median);
+            let _ = writeln!(out, "| {name}: `saybusy`/`sayfree` | {t:.2}× | {} |", verdict(t <= 1.5));
+            let _ = writeln!(out, "| … and `forcelogoutwithreason` | {s:.2}× | {} |", verdict(s <= 1.5));
+        }
     }
     let at = |n: usize| r.waiting.iter().find(|(k, _)| *k == n).map(|(_, runs)| runs);
     match at(10_000) {
@@ -325,95 +373,61 @@ pub fn write_markdown(path: &Path, section: &str) -> Result<(), String> {
     std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-const TARGET: RGBColor = RGBColor(230, 120, 0);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Wake-up latency and memory per waiting agent against the number of agents.
-pub fn chart(path: &Path, waiting: &[(usize, Vec<WaitRun>)]) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| format!("chart {}: {e}", path.display());
-    let root = SVGBackend::new(path, (1000, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let (left, right) = root.split_horizontally(500);
-    let max_n = waiting.iter().map(|(n, _)| *n).max().unwrap_or(1) as f64 * 1.05;
-    let series = |f: &dyn Fn(&WaitRun) -> f64| -> Vec<(f64, f64)> {
-        waiting.iter().map(|(n, runs)| (*n as f64, spread(runs, f).median)).collect()
-    };
-    let p50 = series(&|w| w.wake(0.5) / 1000.0);
-    let p99 = series(&|w| w.wake(0.99) / 1000.0);
-    let kib = series(&|w| w.kib_per_agent());
-    let top = |points: &[(f64, f64)], target: f64| {
-        points.iter().map(|p| p.1).filter(|v| v.is_finite()).fold(target, f64::max) * 1.2
-    };
+    fn phase(cpu_us: f64) -> Phase {
+        Phase { requests: 1000, seconds: 1.0, server_cpu_s: cpu_us * 1000.0 / 1e6, ..Phase::default() }
+    }
 
-    let mut latency = ChartBuilder::on(&left)
-        .caption("Wake-up latency (forced sign-out → poll answer)", ("sans-serif", 16))
-        .margin(14)
-        .x_label_area_size(40)
-        .y_label_area_size(56)
-        .build_cartesian_2d(0f64..max_n, 0f64..top(&p99, 1.0))
-        .map_err(|e| err(&e))?;
-    latency
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .x_desc("waiting agents")
-        .y_desc("ms")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .draw()
-        .map_err(|e| err(&e))?;
-    latency
-        .draw_series(DashedLineSeries::new([(0.0, 1.0), (max_n, 1.0)], 8, 5, TARGET.stroke_width(2)))
-        .map_err(|e| err(&e))?
-        .label("target: p99 ≤ 1 ms")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TARGET.stroke_width(2)));
-    latency
-        .draw_series(LineSeries::new(p99.clone(), RED.stroke_width(2)).point_size(3))
-        .map_err(|e| err(&e))?
-        .label("p99")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RED));
-    latency
-        .draw_series(LineSeries::new(p50.clone(), BLUE.stroke_width(2)).point_size(3))
-        .map_err(|e| err(&e))?
-        .label("p50")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE));
-    latency
-        .configure_series_labels()
-        .position(SeriesLabelPosition::MiddleRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(|e| err(&e))?;
+    fn run(nginx: Option<f64>, health: f64, toggle: f64) -> CommandRun {
+        CommandRun {
+            nginx: nginx.map(phase),
+            nginx_error: None,
+            health: phase(health),
+            status: phase(health),
+            toggle: phase(toggle),
+            sign_out_in: phase(toggle),
+            sign_in: phase(toggle),
+            sign_out: phase(toggle),
+            tls: "TLSv1_3 TLS13_AES_256_GCM_SHA384 X25519".into(),
+            nginx_tls: "TLSv1_3 TLS13_AES_256_GCM_SHA384 X25519".into(),
+        }
+    }
 
-    let mut memory = ChartBuilder::on(&right)
-        .caption("RSS per waiting agent (TLS connection + poll + session)", ("sans-serif", 16))
-        .margin(14)
-        .x_label_area_size(40)
-        .y_label_area_size(56)
-        .build_cartesian_2d(0f64..max_n, 0f64..top(&kib, 12.0))
-        .map_err(|e| err(&e))?;
-    memory
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .x_desc("waiting agents")
-        .y_desc("KiB per agent")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .draw()
-        .map_err(|e| err(&e))?;
-    memory
-        .draw_series(DashedLineSeries::new([(0.0, 12.0), (max_n, 12.0)], 8, 5, TARGET.stroke_width(2)))
-        .map_err(|e| err(&e))?
-        .label("target: ≤ 12 KiB")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TARGET.stroke_width(2)));
-    memory
-        .draw_series(LineSeries::new(kib.clone(), RGBColor(0, 140, 60).stroke_width(2)).point_size(3))
-        .map_err(|e| err(&e))?
-        .label("KiB per waiting agent")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RGBColor(0, 140, 60)));
-    memory
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))?;
-    Ok(())
+    #[test]
+    fn ratios_to_nginx_are_taken_within_each_run() {
+        // Run 2 is slower all round; its ratio is not.
+        let runs = [run(Some(10.0), 11.0, 15.0), run(Some(20.0), 22.0, 36.0), run(None, 1.0, 1.0)];
+        let toggle = vs_nginx(&runs, |c| &c.toggle);
+        assert_eq!(toggle.runs, 2, "the run without nginx is left out");
+        assert!((toggle.median - 1.65).abs() < 1e-9 && (toggle.min - 1.5).abs() < 1e-9, "{toggle:?}");
+        assert_eq!(toggle.show_times(2), "1.65× (1.50–1.80)");
+        assert_eq!(vs_nginx(&runs[2..], |c| &c.toggle).show_times(2), "–");
+    }
+
+    #[test]
+    fn the_table_carries_the_nginx_column_and_target() {
+        let results = Results {
+            meta: Meta { nginx: "nginx/1.22.1; 2 worker processes".into(), ..Meta::default() },
+            sizes: crate::options::parse(&["--smoke".to_owned()]).unwrap().sizes,
+            command: vec![run(Some(10.0), 11.0, 16.0)],
+            waiting: Vec::new(),
+            signin: Vec::new(),
+            prism: Vec::new(),
+            errors: Vec::new(),
+        };
+        let text = markdown(&results, "chart.svg");
+        assert!(text.contains("| vs ceiling | × nginx |"), "{text}");
+        assert!(text.contains("(reference) | 1000 |"), "{text}");
+        assert!(text.contains("| 0.91× | 1 (reference) |"), "{text}");
+        assert!(text.contains("| 1 (ceiling) | 1.10× |"), "{text}");
+        assert!(text.contains("`GET agentstatus`"), "{text}");
+        assert!(
+            text.contains("≤ 1.5× nginx's server CPU per request: `saybusy`/`sayfree` | 1.60× | **no** |"),
+            "{text}"
+        );
+        assert!(text.contains("- Reference server: nginx/1.22.1"), "{text}");
+    }
 }

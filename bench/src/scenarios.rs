@@ -1,5 +1,5 @@
-//! The scenarios: command cost against the ceiling, waiting agents (memory
-//! and wake-up latency), sign-in with production hashing, and Prism.
+//! The scenarios: command cost against the ceiling and nginx, waiting agents
+//! (memory and wake-up latency), sign-in with production hashing, and Prism.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::client::{Conn, Tls};
 use crate::load::{self, Agent, Lane, Op, Phase, BASE};
+use crate::nginx::Nginx;
 use crate::procfs;
 use crate::servers::Server;
 use crate::stats::{percentile, sorted};
@@ -54,6 +55,8 @@ pub struct Ctx {
     pub gateway_args: Vec<String>,
     /// Extra gateway environment (profiling).
     pub gateway_env: Vec<(String, String)>,
+    /// The reference server of scenario 1 (`None`: skipped or not installed).
+    pub nginx: Option<Nginx>,
     pub log_seq: AtomicUsize,
 }
 
@@ -107,30 +110,104 @@ fn check(phase: &Phase, what: &str) -> Result<(), String> {
 
 // ----- 1. command cost ----------------------------------------------------
 
-/// Scenario 1, one run: the ceiling (`/healthz`), busy/idle toggles, and
-/// forced sign-out with a reason plus sign-in again, on one gateway.
+/// Scenario 1, one run: nginx's static answer (the reference), the ceiling
+/// (`/healthz`), an agent's status query, busy/idle toggles, and forced
+/// sign-out with a reason plus sign-in again, on one gateway.
 pub struct CommandRun {
+    /// nginx in the same run, just before and just after the gateway's
+    /// rows (pooled); `None` when skipped, or when it failed (`nginx_error`
+    /// says why).
+    pub nginx: Option<Phase>,
+    pub nginx_error: Option<String>,
     pub health: Phase,
+    pub status: Phase,
     pub toggle: Phase,
     pub sign_out_in: Phase,
     /// Sign-in alone (bench directory hashing) and forced sign-out alone.
     pub sign_in: Phase,
     pub sign_out: Phase,
+    /// TLS as the load generator negotiated it with the gateway and with nginx.
+    pub tls: String,
+    pub nginx_tls: String,
 }
 
+/// nginx in one run of scenario 1: started before the gateway and loaded
+/// just before and just after the gateway's rows, so that the machine's
+/// drift during the run falls on both sides; its figure pools the two.
+struct Reference {
+    server: Option<Server>,
+    phases: Vec<Phase>,
+    tls: String,
+    error: Option<String>,
+}
+
+impl Reference {
+    async fn start(ctx: &Ctx) -> Reference {
+        let mut r = Reference { server: None, phases: Vec::new(), tls: String::new(), error: None };
+        let Some(nginx) = &ctx.nginx else { return r };
+        let n = ctx.log_seq.fetch_add(1, Ordering::Relaxed);
+        let started = nginx.start(&ctx.root, &ctx.work.join(format!("nginx-{n:02}")));
+        match started {
+            Ok(mut server) => {
+                match server.wait_ready(Some(&ctx.tls), crate::nginx::PATH, Duration::from_secs(20)).await {
+                    Ok(()) => r.server = Some(server),
+                    Err(e) => r.error = Some(e),
+                }
+            }
+            Err(e) => r.error = Some(e),
+        }
+        r
+    }
+
+    /// One load in the shape of the `/healthz` row: the same connections
+    /// (opened afresh), warm-up and request count.
+    async fn measure(&mut self, ctx: &Ctx) {
+        let Some(server) = &self.server else { return };
+        let s = &ctx.sizes;
+        let pid = server.pid();
+        let conns = match load::open_many(&server.target, Some(&ctx.tls), s.concurrency, 64).await {
+            Ok(conns) => conns,
+            Err(e) => {
+                (self.error, self.server) = (Some(e), None);
+                return;
+            }
+        };
+        self.tls = conns.first().map(|c| c.tls.clone()).unwrap_or_default();
+        let (lanes, _) = load::run(pid, load::lanes(conns, Vec::new()), Op::Health, s.warmup, s.phase_limit).await;
+        let (_, phase) = load::run(pid, lanes, Op::Health, s.requests, s.phase_limit).await;
+        match check(&phase, "nginx") {
+            Ok(()) => self.phases.push(phase),
+            Err(e) => (self.error, self.server) = (Some(e), None),
+        }
+    }
+
+    /// Stops nginx; its pooled phase, the negotiated TLS, and what failed.
+    fn finish(self) -> (Option<Phase>, String, Option<String>) {
+        let pooled = if self.error.is_none() { self.phases.into_iter().reduce(Phase::pooled) } else { None };
+        (pooled, self.tls, self.error)
+    }
+}
+
+/// One run of scenario 1. An nginx that fails leaves its row empty (and
+/// says why); the gateway's rows are measured anyway.
 pub async fn command_cost(ctx: &Ctx) -> Result<CommandRun, String> {
     let s = &ctx.sizes;
+    let mut reference = Reference::start(ctx).await;
+    reference.measure(ctx).await;
     let server = ctx.gateway(false).await?;
     let pid = server.pid();
     let conns = load::open_many(&server.target, Some(&ctx.tls), s.concurrency, 64).await?;
+    let tls = conns.first().map(|c| c.tls.clone()).unwrap_or_default();
     let lanes = load::lanes(conns, agents(s.command_agents));
     let (lanes, signin) = load::run(pid, lanes, Op::SignIn, u64::MAX, s.phase_limit).await;
     if signin.failures > 0 {
         return Err(format!("signing in the agents: {}", signin.first_failure.unwrap_or_default()));
     }
     let (lanes, _) = load::run(pid, lanes, Op::Health, s.warmup, s.phase_limit).await;
+    let (lanes, _) = load::run(pid, lanes, Op::Status, s.warmup, s.phase_limit).await;
     let (lanes, _) = load::run(pid, lanes, Op::Toggle, s.warmup, s.phase_limit).await;
     let (lanes, health) = load::run(pid, lanes, Op::Health, s.requests, s.phase_limit).await;
+    let (lanes, status) = load::run(pid, lanes, Op::Status, s.requests, s.phase_limit).await;
     let (lanes, toggle) = load::run(pid, lanes, Op::Toggle, s.requests, s.phase_limit).await;
     let (lanes, sign_out_in) = load::run(pid, lanes, Op::SignOutIn, s.requests, s.phase_limit).await;
     // Each alone, on agents not used above: sign in once, then force out once.
@@ -139,12 +216,15 @@ pub async fn command_cost(ctx: &Ctx) -> Result<CommandRun, String> {
     let conns: Vec<_> = lanes.into_iter().map(|l| l.conn).collect();
     let (lanes, sign_in) = load::run(pid, load::lanes(conns, fresh), Op::SignIn, u64::MAX, s.phase_limit).await;
     let (_, sign_out) = load::run(pid, lanes, Op::SignOut, u64::MAX, s.phase_limit).await;
+    reference.measure(ctx).await;
+    let (nginx, nginx_tls, nginx_error) = reference.finish();
     check(&health, "healthz")?;
+    check(&status, "agentstatus")?;
     check(&toggle, "toggle")?;
     check(&sign_out_in, "sign-out/in")?;
     check(&sign_in, "sign-in")?;
     check(&sign_out, "forced sign-out")?;
-    Ok(CommandRun { health, toggle, sign_out_in, sign_in, sign_out })
+    Ok(CommandRun { nginx, nginx_error, health, status, toggle, sign_out_in, sign_in, sign_out, tls, nginx_tls })
 }
 
 // ----- 2 and 3. waiting agents: memory and wake-up ---------------------------

@@ -1,5 +1,5 @@
-//! The processes under test: the gateway (and Prism), started by the
-//! harness on a free loopback port and always stopped by it.
+//! The processes under test: the gateway (and Prism and nginx), started by
+//! the harness on a free loopback port and always stopped by it.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -92,7 +92,9 @@ impl Server {
         }
     }
 
-    fn spawn(name: &'static str, mut command: Command, target: Target, log: PathBuf) -> Result<Server, String> {
+    /// Starts `command` in a process group of its own that dies with the
+    /// harness (`PR_SET_PDEATHSIG`), stdout and stderr to `log`.
+    pub fn spawn(name: &'static str, mut command: Command, target: Target, log: PathBuf) -> Result<Server, String> {
         let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
         let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
         command.stdin(Stdio::null()).stdout(log_file).stderr(log_err).process_group(0);

@@ -46,6 +46,20 @@ impl Spread {
         }
         format!("{:.*} ({:.*}–{:.*})", decimals, self.median, decimals, self.min, decimals, self.max)
     }
+
+    /// The same for a ratio: `1.52× (1.40–1.61)`.
+    pub fn show_times(&self, decimals: usize) -> String {
+        match self.show(decimals).split_once(' ') {
+            Some((median, range)) => format!("{median}× {range}"),
+            None if self.runs == 0 => "–".into(),
+            None => format!("{:.*}×", decimals, self.median),
+        }
+    }
+}
+
+/// The spread of `f` over several runs.
+pub fn spread<T>(runs: &[T], f: impl Fn(&T) -> f64) -> Spread {
+    Spread::of(&runs.iter().map(f).collect::<Vec<_>>())
 }
 
 #[cfg(test)]
@@ -62,5 +76,8 @@ mod tests {
         let spread = Spread::of(&[3.0, 1.0, 2.0]);
         assert_eq!((spread.median, spread.min, spread.max), (2.0, 1.0, 3.0));
         assert_eq!(spread.show(1), "2.0 (1.0–3.0)");
+        assert_eq!(spread.show_times(2), "2.00× (1.00–3.00)");
+        assert_eq!(Spread::of(&[1.5]).show_times(2), "1.50×");
+        assert_eq!(Spread::of(&[f64::NAN]).show_times(2), "–");
     }
 }
